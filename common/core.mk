@@ -1,0 +1,19 @@
+# The core: config, loader, host services, http, jwt, crypto, ... (libwifcore)
+noinst_LTLIBRARIES += libwifcore.la
+libwifcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
+libwifcore_la_LIBADD = $(CURL_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
+libwifcore_la_SOURCES = \
+	common/err.c common/err.h \
+	common/rc.c \
+	common/log.c common/log.h \
+	common/secmem.c common/secmem.h \
+	common/crypto.c common/crypto.h \
+	common/json.c common/json.h \
+	common/http.c common/http.h \
+	common/proc.c common/proc.h \
+	common/fileio.c common/fileio.h \
+	common/jwt.c common/jwt.h \
+	common/conf.c common/conf.h \
+	common/loader.c common/loader.h \
+	common/host.c common/host.h \
+	common/core.c common/core.h

@@ -1,0 +1,1 @@
+/* crypto.c - to be written */

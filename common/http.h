@@ -1,0 +1,56 @@
+/*
+ * http.h - HTTP under the core's policy (libcurl).
+ *
+ * Owns: every libcurl easy handle in the core, and curl_global_init (done
+ * once, by wif_http_global_init()).  Policy, always: TLS peer and host
+ * verification on; redirects never followed (a 3xx is returned to the
+ * caller as a response); plain http:// only to loopback (127.0.0.0/8,
+ * ::1, localhost) and the link-local metadata addresses (169.254.169.254,
+ * fd00:ec2::254, metadata.google.internal) - anything else WIF_E_POLICY
+ * before any connection is made; connect and total timeouts; the response
+ * body capped (WIF_E_TOO_BIG past it, the transfer aborted); only the
+ * http/https protocols.  With WIF_HTTP_RETRY: network errors, 408, 429
+ * (Retry-After in seconds or retry-after-ms honoured, capped) and 5xx are
+ * retried up to policy->retries times with jittered exponential backoff
+ * (backoff_ms * 2^n, 0-25 % jitter, capped at 8 s) while the total time
+ * stays under policy->budget_ms.
+ * Must never: log or put into an error message a request body, a response
+ * body, or the value of an Authorization-like header.
+ */
+#ifndef WIF_HTTP_H
+#define WIF_HTTP_H
+
+#include <stddef.h>
+#include <wif/provider.h>
+
+struct wif_http_policy {
+	long timeout_ms;          /* default 10000 */
+	long connect_timeout_ms;  /* default 3000 */
+	size_t max_body;          /* default 1 MiB */
+	int retries;              /* default 3 */
+	long backoff_ms;          /* default 500 */
+	long budget_ms;           /* default 30000: total time across retries */
+	const char *user_agent;   /* default "wif/<version>" */
+	const char *ca_file;      /* extra CA bundle (tests), or NULL */
+};
+
+/* Fill p with the defaults above. */
+void wif_http_policy_defaults(struct wif_http_policy *p);
+/* curl_global_init once; safe to call repeatedly and from threads. */
+int wif_http_global_init(void);
+/* WIF_OK when the policy allows url (scheme and host check only). */
+int wif_http_url_allowed(const char *url);
+/* Perform req.  *resp (public struct first, opaque headers after) is freed
+ * with wif_http_free().  A non-2xx status is NOT an error here: the caller
+ * reads resp->status.  Errors: WIF_E_POLICY, WIF_E_HTTP, WIF_E_TIMEOUT,
+ * WIF_E_TOO_BIG, WIF_E_NOMEM, with wif_err() detail naming the host. */
+int wif_http_request(const struct wif_http_policy *policy,
+                     const struct wif_http_request *req,
+                     struct wif_http_response **resp);
+/* Case-insensitive header lookup (last occurrence), borrowed, or NULL. */
+const char *wif_http_header(const struct wif_http_response *resp,
+                            const char *name);
+/* Wipes the body; accepts NULL. */
+void wif_http_free(struct wif_http_response *resp);
+
+#endif

@@ -1,0 +1,1 @@
+/* json.c - to be written */

@@ -1,0 +1,1 @@
+/* jwt.c - to be written */

@@ -1,0 +1,1 @@
+/* proc.c - to be written */

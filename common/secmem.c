@@ -1,0 +1,1 @@
+/* secmem.c - to be written */

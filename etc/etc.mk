@@ -1,0 +1,2 @@
+wifconf_DATA =
+EXTRA_DIST += etc/wif.conf.example

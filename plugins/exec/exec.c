@@ -1,0 +1,1 @@
+#include <wif/provider.h>

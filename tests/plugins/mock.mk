@@ -1,0 +1,1 @@
+# tests/plugins/mock.mk
