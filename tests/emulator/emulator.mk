@@ -1,0 +1,1 @@
+# tests/emulator/emulator.mk
