@@ -16,6 +16,9 @@
  * works with a core of minor 5, and a plugin of minor 5 with a core of
  * minor 0 (it must then check WIF_HAS before using a newer host service).
  *
+ * History.  1.0: the tables below up to "Minor 0 ends here".
+ *           1.1: struct wif_provider gains describe().
+ *
  * Ownership.  Every pointer passed INTO a plugin function is borrowed for
  * the duration of the call.  Memory a plugin hands back to the core
  * (the identity token) must come from host->secure_alloc (or a host service
@@ -49,7 +52,7 @@ extern "C" {
 #endif
 
 #define WIF_PROVIDER_ABI_MAJOR 1
-#define WIF_PROVIDER_ABI_MINOR 0
+#define WIF_PROVIDER_ABI_MINOR 1
 
 /* The symbol the loader looks up; the only symbol a plugin exports. */
 #define WIF_PROVIDER_ENTRY_SYMBOL "wif_provider_entry"
@@ -332,6 +335,13 @@ struct wif_provider {
 	 * chain skip sources without probing metadata servers. */
 	int (*detect)(const struct wif_host *host);
 	/* Minor 0 ends here */
+
+	/* Minor 1.  Optional (may be NULL): one line, free of secrets, about
+	 * the source's current state for `wif status` ("waiting for kubelet
+	 * to rotate /x"), NUL-terminated in buf.  Return WIF_OK, or
+	 * WIF_E_NOT_FOUND when there is nothing to say. */
+	int (*describe)(void *state, char *buf, size_t len);
+	/* Minor 1 ends here */
 };
 
 /*

@@ -1,0 +1,42 @@
+/*
+ * cli.h - what the wif command's files share: the command table type, exit
+ * codes, and small presentation helpers.
+ */
+#ifndef WIF_CLI_H
+#define WIF_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1      /* the operation failed */
+#define CLI_EXIT_USAGE 2     /* bad command line */
+#define CLI_EXIT_CONFIG 3    /* configuration invalid or missing */
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);  /* argv[0] is the command name */
+};
+
+extern const char *cli_config_path;
+
+int cmd_providers(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
+int cmd_identity(int argc, char **argv);
+
+/* Print "wif: <what>: <detail>" for rc to stderr; returns exit. */
+int cli_fail(int exit_code, int rc, const char *what);
+/* Open the core for the configured path; prints the error itself. */
+int cli_open_core(struct wif_core **out);
+/* The profile to use: explicit, else "default", else the only one. */
+const char *cli_pick_profile(const struct wif_config *cfg, const char *explicit_name);
+/* "2026-11-22T10:00:00Z" */
+void cli_fmt_time(int64_t t, char *buf, size_t len);
+/* "in 9m12s" / "3m ago" */
+void cli_fmt_rel(int64_t t, int64_t now, char *buf, size_t len);
+/* Print s as a JSON string literal (with quotes). */
+void cli_json_str(FILE *f, const char *s);
+
+#endif
