@@ -1,1 +1,17 @@
-# tests/unit/unit.mk
+# Unit tests of the core modules written with the core (jwt, loader, core).
+UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
+UNIT_LIBS = libwifcore.la $(CUNIT_LIBS)
+EXTRA_DIST += tests/unit/cutest.h
+
+check_PROGRAMS += tests/unit/test_jwt
+TESTS += tests/unit/test_jwt
+tests_unit_test_jwt_SOURCES = tests/unit/test_jwt.c
+tests_unit_test_jwt_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jwt_LDADD = $(UNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_loader
+TESTS += tests/unit/test_loader
+tests_unit_test_loader_SOURCES = tests/unit/test_loader.c
+tests_unit_test_loader_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_loader_LDADD = $(UNIT_LIBS)
+tests_unit_test_loader_DEPENDENCIES = $(UNIT_LIBS) $(check_LTLIBRARIES) $(providers_LTLIBRARIES)
