@@ -14,4 +14,4 @@ TESTS += tests/unit/test_loader
 tests_unit_test_loader_SOURCES = tests/unit/test_loader.c
 tests_unit_test_loader_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_loader_LDADD = $(UNIT_LIBS)
-tests_unit_test_loader_DEPENDENCIES = $(UNIT_LIBS) $(check_LTLIBRARIES) $(providers_LTLIBRARIES)
+tests_unit_test_loader_DEPENDENCIES = libwifcore.la $(check_LTLIBRARIES) $(providers_LTLIBRARIES)
