@@ -2,8 +2,7 @@
 EXTRA_DIST += tests/integration/lib.sh
 TESTS += tests/integration/cli_basics.sh tests/integration/cli_identity.sh
 EXTRA_DIST += tests/integration/cli_basics.sh tests/integration/cli_identity.sh
-# Integration tests need everything built first.
-$(TESTS:=.log): $(bin_PROGRAMS) $(providers_LTLIBRARIES) $(check_LTLIBRARIES)
+# (make check builds all, check_PROGRAMS and check_LTLIBRARIES before any test)
 clean-local: clean-local-tests
 clean-local-tests:
 	rm -rf tests/tmp
