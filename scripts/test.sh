@@ -18,4 +18,6 @@ if [ -f test-suite.log ]; then
 	[ "$rc" -eq 0 ] || { echo "---- failures ----"; grep -l -E '^:test-result: (FAIL|ERROR)' $(find . -name '*.trs') | while read -r t; do echo "== ${t%.trs}.log"; tail -40 "${t%.trs}.log"; done; }
 	echo "test programs: $pass passed, $fail failed, $skip skipped"
 fi
-exit $rc
+[ "$rc" -eq 0 ] || exit $rc
+# A plugin built out of tree against the installed header and wif.pc.
+"$top/scripts/check-out-of-tree.sh" "$top/build"
