@@ -16,4 +16,8 @@ libwifcore_la_SOURCES = \
 	common/conf.c common/conf.h \
 	common/loader.c common/loader.h \
 	common/host.c common/host.h \
-	common/core.c common/core.h
+	common/core.c common/core.h \
+	common/token.c common/token.h \
+	common/exchange.c common/exchange.h \
+	common/cache.c common/cache.h \
+	common/filecache.c common/filecache.h

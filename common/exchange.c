@@ -1,0 +1,1 @@
+/* exchange.c - to be written */

@@ -1,0 +1,1 @@
+/* filecache.c - to be written */
