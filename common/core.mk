@@ -20,4 +20,7 @@ libwifcore_la_SOURCES = \
 	common/token.c common/token.h \
 	common/exchange.c common/exchange.h \
 	common/cache.c common/cache.h \
-	common/filecache.c common/filecache.h
+	common/filecache.c common/filecache.h \
+	common/creds.c common/creds.h \
+	common/mint.c common/mint.h \
+	common/local.c common/local.h

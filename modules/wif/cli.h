@@ -30,7 +30,7 @@ int cmd_identity(int argc, char **argv);
 int cli_fail(int exit_code, int rc, const char *what);
 /* Open the core for the configured path; prints the error itself. */
 int cli_open_core(struct wif_core **out);
-/* The profile to use: explicit, else "default", else the only one. */
+/* The profile to use: explicit, else "default". */
 const char *cli_pick_profile(const struct wif_config *cfg, const char *explicit_name);
 /* "2026-11-22T10:00:00Z" */
 void cli_fmt_time(int64_t t, char *buf, size_t len);

@@ -36,16 +36,8 @@ cli_open_core(struct wif_core **out)
 const char *
 cli_pick_profile(const struct wif_config *cfg, const char *explicit_name)
 {
-	size_t i;
-
-	if (explicit_name != NULL)
-		return explicit_name;
-	for (i = 0; i < cfg->n_profiles; i++)
-		if (strcmp(cfg->profiles[i].name, "default") == 0)
-			return "default";
-	if (cfg->n_profiles == 1)
-		return cfg->profiles[0].name;
-	return "default";
+	(void)cfg;
+	return explicit_name != NULL ? explicit_name : "default";
 }
 
 void
