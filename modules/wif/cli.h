@@ -25,6 +25,10 @@ extern const char *cli_config_path;
 int cmd_providers(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_identity(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_env(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Print "wif: <what>: <detail>" for rc to stderr; returns exit. */
 int cli_fail(int exit_code, int rc, const char *what);

@@ -31,6 +31,13 @@ usage(FILE *f)
 "Commands:\n"
 "  providers [-v]                  list the provider plugins and their ABI versions\n"
 "  check-config [FILE]             validate the configuration (exit 0 when valid)\n"
+"  token [-p PROFILE] [--min-valid S] [--format raw|json|env|header] [--force]\n"
+"                                  print an access token (raw: for apiKeyHelper)\n"
+"  status [-p PROFILE] [--json]    which credential source wins, token expiry,\n"
+"                                  last refresh and its result\n"
+"  exec [-p PROFILE] -- CMD...     run CMD with ANTHROPIC_AUTH_TOKEN set\n"
+"                                  (ANTHROPIC_API_KEY removed; no refresh)\n"
+"  env [-p PROFILE]                print shell exports for the token\n"
 "  identity [-p PROFILE] [--raw] [--json]\n"
 "                                  fetch an identity token through the profile's\n"
 "                                  source chain and show its claims\n"
@@ -48,6 +55,10 @@ static const struct cli_command commands[] = {
 	{ "providers", cmd_providers },
 	{ "check-config", cmd_check_config },
 	{ "identity", cmd_identity },
+	{ "token", cmd_token },
+	{ "env", cmd_env },
+	{ "exec", cmd_exec },
+	{ "status", cmd_status },
 	{ NULL, NULL },
 };
 

@@ -1,0 +1,239 @@
+/* cmd_status.c - `wif status`: which credential source wins and why, the
+ * cached token's expiry, the last refresh and its result. Passive: it never
+ * mints or contacts anything. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "creds.h"
+#include "err.h"
+#include "local.h"
+
+static const char *
+tier(const struct wif_token *t, int64_t now)
+{
+	int64_t rem = t->expires_at - now;
+
+	if (rem <= 0)
+		return "expired";
+	if (rem <= 30)
+		return "mandatory window: will be refreshed before use";
+	if (rem <= 120)
+		return "advisory window: the next request refreshes it";
+	return "fresh";
+}
+
+static void
+print_exchange(const struct wif_config_profile *p)
+{
+	const struct wif_config_exchange *x = &p->exchange;
+	size_t i;
+
+	if (x->type == WIF_EXCHANGE_ANTHROPIC) {
+		printf("  %-20s anthropic (RFC 7523 jwt-bearer)\n", "exchange:");
+		printf("  %-20s %s\n", "base_url:", x->base_url ? x->base_url : WIF_DEFAULT_BASE_URL);
+		printf("  %-20s %s\n", "federation_rule_id:", x->federation_rule_id ? x->federation_rule_id : "-");
+		printf("  %-20s %s\n", "organization_id:", x->organization_id ? x->organization_id : "-");
+		printf("  %-20s %s\n", "service_account_id:", x->service_account_id ? x->service_account_id : "- (recommended: the docs call it required)");
+		printf("  %-20s %s\n", "workspace_id:", x->workspace_id ? x->workspace_id : "- (the rule's sole workspace)");
+	} else if (x->type == WIF_EXCHANGE_TOKEN_EXCHANGE) {
+		printf("  %-20s oauth2-token-exchange (RFC 8693) at %s\n", "exchange:",
+		    x->token_url ? x->token_url : "-");
+	} else
+		printf("  %-20s identity (the IdP JWT itself)\n", "exchange:");
+	for (i = 0; i < p->n_sources; i++)
+		printf("  %-20s %zu. %s (%s:%d)\n", i ? "" : "sources:", i + 1,
+		    p->sources[i].provider, p->sources[i].loc.file, p->sources[i].loc.line);
+}
+
+static void
+print_text(const struct wif_resolution *res, const char *profile,
+           const struct wif_config_profile *p, const char *cfg_error,
+           const struct wif_local_status *st)
+{
+	int64_t now = (int64_t)time(NULL);
+	char a[40], b[40];
+	size_t i;
+
+	printf("Credential sources (first that applies wins):\n");
+	for (i = 0; i < res->n_cand; i++) {
+		const struct wif_cred_candidate *c = &res->cand[i];
+		const char *mark = (int)i == res->winner ? "(active) *" :
+		    c->shadows ? "(shadow) !" : "         *";
+		printf("  %s %-46s %s\n", mark, c->label, c->detail);
+	}
+	if (res->shadow_warning[0])
+		printf("\n⚠  %s\n", res->shadow_warning);
+	for (i = 0; i < res->n_cand; i++)
+		if (res->cand[i].partial)
+			printf("⚠  %s: %s\n", res->cand[i].label, res->cand[i].detail);
+	printf("\nProfile %s (%s)\n", profile, res->why[0] ? res->why : "default");
+	if (cfg_error != NULL)
+		printf("  configuration error: %s\n", cfg_error);
+	else if (p != NULL)
+		print_exchange(p);
+	if (st == NULL)
+		return;
+	if (st->has_token) {
+		cli_fmt_time(st->token->expires_at, a, sizeof(a));
+		cli_fmt_rel(st->token->expires_at, now, b, sizeof(b));
+		printf("  %-20s %.16s… (cached in %s)\n", "token:",
+		    st->token->access_token, st->dir);
+		printf("  %-20s %s (%s) - %s\n", "expires:", a, b, tier(st->token, now));
+	} else
+		printf("  %-20s none cached yet (`wif token` mints one)\n", "token:");
+	if (st->has_record) {
+		cli_fmt_time(st->last_refresh_at, a, sizeof(a));
+		cli_fmt_rel(st->last_refresh_at, now, b, sizeof(b));
+		printf("  %-20s %s (%s): %s, %d attempt%s, via %s, request-id %s\n",
+		    "last refresh:", a, b, st->last_rc == 0 ? "OK" : wif_strerror(st->last_rc),
+		    st->attempts, st->attempts == 1 ? "" : "s",
+		    st->provider[0] ? st->provider : "-",
+		    st->request_id[0] ? st->request_id : "-");
+		if (st->last_rc != 0)
+			printf("  %-20s %s\n", "last error:", st->last_error);
+		if (st->iss[0]) {
+			printf("  %-20s iss %s\n", "identity:", st->iss);
+			printf("  %-20s sub %s\n", "", st->sub);
+			if (st->identity_exp) {
+				cli_fmt_time(st->identity_exp, a, sizeof(a));
+				printf("  %-20s exp %s\n", "", a);
+			}
+		}
+	} else
+		printf("  %-20s never\n", "last refresh:");
+}
+
+static void
+print_json(const struct wif_resolution *res, const char *profile,
+           const struct wif_config_profile *p, const char *cfg_error,
+           const struct wif_local_status *st)
+{
+	int64_t now = (int64_t)time(NULL);
+	char prefix[24];
+	size_t i;
+
+	printf("{\"profile\":");
+	cli_json_str(stdout, profile);
+	printf(",\"why\":");
+	cli_json_str(stdout, res->why);
+	printf(",\"sources\":[");
+	for (i = 0; i < res->n_cand; i++) {
+		const struct wif_cred_candidate *c = &res->cand[i];
+		printf("%s{\"label\":", i ? "," : "");
+		cli_json_str(stdout, c->label);
+		printf(",\"active\":%s,\"present\":%s,\"partial\":%s,\"shadows\":%s,\"detail\":",
+		    (int)i == res->winner ? "true" : "false", c->present ? "true" : "false",
+		    c->partial ? "true" : "false", c->shadows ? "true" : "false");
+		cli_json_str(stdout, c->detail);
+		printf("}");
+	}
+	printf("],\"shadow_warning\":");
+	cli_json_str(stdout, res->shadow_warning[0] ? res->shadow_warning : NULL);
+	printf(",\"config_error\":");
+	cli_json_str(stdout, cfg_error);
+	if (p != NULL && p->exchange.type == WIF_EXCHANGE_ANTHROPIC) {
+		printf(",\"exchange\":{\"type\":\"anthropic\",\"base_url\":");
+		cli_json_str(stdout, p->exchange.base_url ? p->exchange.base_url : WIF_DEFAULT_BASE_URL);
+		printf(",\"federation_rule_id\":");
+		cli_json_str(stdout, p->exchange.federation_rule_id);
+		printf(",\"organization_id\":");
+		cli_json_str(stdout, p->exchange.organization_id);
+		printf(",\"service_account_id\":");
+		cli_json_str(stdout, p->exchange.service_account_id);
+		printf(",\"workspace_id\":");
+		cli_json_str(stdout, p->exchange.workspace_id);
+		printf("}");
+	}
+	if (st != NULL) {
+		printf(",\"token\":");
+		if (st->has_token) {
+			snprintf(prefix, sizeof(prefix), "%.16s", st->token->access_token);
+			printf("{\"prefix\":");
+			cli_json_str(stdout, prefix);
+			printf(",\"expires_at\":%lld,\"remaining\":%lld,\"state\":",
+			    (long long)st->token->expires_at,
+			    (long long)(st->token->expires_at - now));
+			cli_json_str(stdout, tier(st->token, now));
+			printf("}");
+		} else
+			printf("null");
+		printf(",\"last_refresh\":");
+		if (st->has_record) {
+			printf("{\"at\":%lld,\"ok\":%s,\"error\":", (long long)st->last_refresh_at,
+			    st->last_rc == 0 ? "true" : "false");
+			cli_json_str(stdout, st->last_rc ? st->last_error : NULL);
+			printf(",\"provider\":");
+			cli_json_str(stdout, st->provider);
+			printf(",\"request_id\":");
+			cli_json_str(stdout, st->request_id[0] ? st->request_id : NULL);
+			printf(",\"attempts\":%d,\"identity\":{\"iss\":", st->attempts);
+			cli_json_str(stdout, st->iss);
+			printf(",\"sub\":");
+			cli_json_str(stdout, st->sub);
+			printf(",\"exp\":%lld}}", (long long)st->identity_exp);
+		} else
+			printf("null");
+	}
+	printf("}\n");
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wif_resolution res;
+	struct wif_local_status st;
+	struct wif_core *core = NULL;
+	const struct wif_config_profile *p = NULL;
+	const char *explicit_profile = NULL, *profile, *cfg_error = NULL;
+	char errbuf[WIF_ERR_MAX];
+	int ch, json = 0, r, have_st = 0, ex = CLI_EXIT_OK;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "p:", opts, NULL)) != -1) {
+		if (ch == 'p')
+			explicit_profile = optarg;
+		else if (ch == 'j')
+			json = 1;
+		else {
+			fprintf(stderr, "usage: wif status [-p PROFILE] [--json]\n");
+			return CLI_EXIT_USAGE;
+		}
+	}
+	r = wif_resolve(cli_config_path, explicit_profile, &res);
+	profile = wif_local_profile(&res);
+	if (r != WIF_OK) {
+		snprintf(errbuf, sizeof(errbuf), "%s", wif_err_detail());
+		cfg_error = errbuf;
+		ex = CLI_EXIT_FAIL;
+	} else if (wif_resolution_open_core(&res, &core) != WIF_OK) {
+		snprintf(errbuf, sizeof(errbuf), "%s", wif_err_detail());
+		cfg_error = errbuf;
+		ex = CLI_EXIT_CONFIG;
+	} else if ((p = wif_config_profile(wif_core_config(core), profile)) == NULL) {
+		snprintf(errbuf, sizeof(errbuf), "no profile \"%s\" in %s", profile,
+		    wif_core_config(core)->path);
+		cfg_error = errbuf;
+		ex = CLI_EXIT_CONFIG;
+	}
+	if (r == WIF_OK && wif_local_status_get(&res, profile, &st) == WIF_OK)
+		have_st = 1;
+	if (json)
+		print_json(&res, profile, p, cfg_error, have_st ? &st : NULL);
+	else
+		print_text(&res, profile, p, cfg_error, have_st ? &st : NULL);
+	if (have_st)
+		wif_local_status_free(&st);
+	wif_core_close(core);
+	wif_resolution_free(&res);
+	return ex;
+}

@@ -1,0 +1,264 @@
+/* cmd_token.c - `wif token`, `wif env`, `wif exec`: hand a token to a consumer. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "creds.h"
+#include "err.h"
+#include "local.h"
+#include "secmem.h"
+
+enum fmt { FMT_RAW, FMT_JSON, FMT_ENV, FMT_HEADER };
+
+struct token_opts {
+	const char *profile;
+	int min_valid;
+	enum fmt fmt;
+	int force;
+};
+
+static int
+parse_min_valid(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < 0 || v > 86400) {
+		fprintf(stderr, "wif: --min-valid takes seconds, 0 to 86400 (got "
+		    "\"%s\")\n", s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* Resolve + local mode: the token, or a printed error and an exit code. */
+static int
+get_token(const struct token_opts *o, struct wif_resolution *res,
+          struct wif_token **tok, const char **profile_out)
+{
+	const char *from = NULL, *profile;
+	int r;
+
+	if ((r = wif_resolve(cli_config_path, o->profile, res)) != WIF_OK)
+		return cli_fail(r == WIF_E_NO_CREDENTIALS ? CLI_EXIT_CONFIG :
+		    CLI_EXIT_FAIL, r, "token");
+	profile = wif_local_profile(res);
+	*profile_out = profile;
+	if ((r = wif_local_token(res, profile, o->min_valid,
+	    o->force ? WIF_LOCAL_FORCE : 0, tok, &from)) != WIF_OK)
+		return cli_fail(r == WIF_E_CONFIG ? CLI_EXIT_CONFIG : CLI_EXIT_FAIL,
+		    r, "token");
+	return CLI_EXIT_OK;
+}
+
+/* A single-quoted shell word. */
+static void
+shell_quote(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+static int
+print_token(const struct wif_token *t, enum fmt fmt, const char *profile)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	switch (fmt) {
+	case FMT_RAW:
+		printf("%s\n", t->access_token);
+		break;
+	case FMT_HEADER:
+		printf("Authorization: Bearer %s\n", t->access_token);
+		break;
+	case FMT_ENV:
+		fputs("ANTHROPIC_AUTH_TOKEN=", stdout);
+		shell_quote(stdout, t->access_token);
+		fputc('\n', stdout);
+		break;
+	case FMT_JSON:
+		printf("{\"access_token\":");
+		cli_json_str(stdout, t->access_token);
+		printf(",\"token_type\":\"Bearer\",\"expires_at\":%lld,"
+		    "\"expires_in\":%lld,\"profile\":", (long long)t->expires_at,
+		    (long long)(t->expires_at - now));
+		cli_json_str(stdout, profile);
+		printf(",\"request_id\":");
+		cli_json_str(stdout, t->request_id[0] ? t->request_id : NULL);
+		printf("}\n");
+		break;
+	}
+	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* Common options of token/env/exec; returns -1 on a usage error. */
+static int
+parse_opts(int argc, char **argv, struct token_opts *o, int allow_format,
+           const char *usage)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "min-valid", required_argument, NULL, 'm' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "force", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+p:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			o->profile = optarg;
+			break;
+		case 'm':
+			if (parse_min_valid(optarg, &o->min_valid) != 0)
+				return -1;
+			break;
+		case 'F':
+			o->force = 1;
+			break;
+		case 'f':
+			if (!allow_format)
+				goto bad;
+			if (strcmp(optarg, "raw") == 0) o->fmt = FMT_RAW;
+			else if (strcmp(optarg, "json") == 0) o->fmt = FMT_JSON;
+			else if (strcmp(optarg, "env") == 0) o->fmt = FMT_ENV;
+			else if (strcmp(optarg, "header") == 0) o->fmt = FMT_HEADER;
+			else {
+				fprintf(stderr, "wif: --format is raw, json, env or "
+				    "header (got \"%s\")\n", optarg);
+				return -1;
+			}
+			break;
+		default:
+			goto bad;
+		}
+	}
+	return 0;
+bad:
+	fprintf(stderr, "usage: %s\n", usage);
+	return -1;
+}
+
+int
+cmd_token(int argc, char **argv)
+{
+	static const char usage[] = "wif token [-p PROFILE] [--min-valid S] "
+	    "[--format raw|json|env|header] [--force]";
+	struct token_opts o;
+	struct wif_resolution res;
+	struct wif_token *t = NULL;
+	const char *profile = NULL;
+	int ex;
+
+	if (parse_opts(argc, argv, &o, 1, usage) != 0)
+		return CLI_EXIT_USAGE;
+	if (optind != argc) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return CLI_EXIT_USAGE;
+	}
+	if ((ex = get_token(&o, &res, &t, &profile)) == CLI_EXIT_OK)
+		ex = print_token(t, o.fmt, profile);
+	wif_token_free(t);
+	wif_resolution_free(&res);
+	return ex;
+}
+
+int
+cmd_env(int argc, char **argv)
+{
+	static const char usage[] = "wif env [-p PROFILE] [--min-valid S]";
+	struct token_opts o;
+	struct wif_resolution res;
+	struct wif_token *t = NULL;
+	const char *profile = NULL;
+	int ex;
+
+	if (parse_opts(argc, argv, &o, 0, usage) != 0)
+		return CLI_EXIT_USAGE;
+	if (optind != argc) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return CLI_EXIT_USAGE;
+	}
+	if ((ex = get_token(&o, &res, &t, &profile)) == CLI_EXIT_OK) {
+		printf("export ANTHROPIC_AUTH_TOKEN=");
+		shell_quote(stdout, t->access_token);
+		printf(";\nunset ANTHROPIC_API_KEY;\n");
+		printf("# expires %lld (in %lld s); run `eval \"$(wif env)\"` again "
+		    "before then\n", (long long)t->expires_at,
+		    (long long)(t->expires_at - (int64_t)time(NULL)));
+		if (res.shadow_warning[0] && getenv("ANTHROPIC_AUTH_TOKEN") == NULL)
+			fprintf(stderr, "wif: warning: %s\n", res.shadow_warning);
+		ex = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	}
+	wif_token_free(t);
+	wif_resolution_free(&res);
+	return ex;
+}
+
+int
+cmd_exec(int argc, char **argv)
+{
+	static const char usage[] = "wif exec [-p PROFILE] [--min-valid S] -- "
+	    "COMMAND [ARG...]";
+	struct token_opts o;
+	struct wif_resolution res;
+	struct wif_token *t = NULL;
+	const char *profile = NULL;
+	int ex;
+
+	if (parse_opts(argc, argv, &o, 0, usage) != 0)
+		return CLI_EXIT_USAGE;
+	if (optind >= argc) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return CLI_EXIT_USAGE;
+	}
+	if ((ex = get_token(&o, &res, &t, &profile)) != CLI_EXIT_OK)
+		goto out;
+	if (getenv("ANTHROPIC_API_KEY") != NULL) {
+		fprintf(stderr, "wif: warning: ANTHROPIC_API_KEY is set; it would "
+		    "shadow the federation token in the child, so wif exec "
+		    "removes it from the child's environment\n");
+		unsetenv("ANTHROPIC_API_KEY");
+	}
+	if (getenv("ANTHROPIC_AUTH_TOKEN") != NULL)
+		fprintf(stderr, "wif: warning: ANTHROPIC_AUTH_TOKEN was already "
+		    "set; the child gets the token of profile %s instead\n", profile);
+	if (setenv("ANTHROPIC_AUTH_TOKEN", t->access_token, 1) != 0) {
+		fprintf(stderr, "wif: exec: cannot set ANTHROPIC_AUTH_TOKEN: %s\n",
+		    strerror(errno));
+		ex = CLI_EXIT_FAIL;
+		goto out;
+	}
+	/* The child does not refresh: it holds this token until it expires. */
+	wif_token_free(t);
+	t = NULL;
+	wif_resolution_free(&res);
+	fflush(NULL);
+	execvp(argv[optind], argv + optind);
+	fprintf(stderr, "wif: exec: cannot run %s: %s\n", argv[optind],
+	    strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+out:
+	wif_token_free(t);
+	wif_resolution_free(&res);
+	return ex;
+}
