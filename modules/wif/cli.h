@@ -32,10 +32,11 @@ int cmd_status(int argc, char **argv);
 
 /* Print "wif: <what>: <detail>" for rc to stderr; returns exit. */
 int cli_fail(int exit_code, int rc, const char *what);
-/* Open the core for the configured path; prints the error itself. */
-int cli_open_core(struct wif_core **out);
-/* The profile to use: explicit, else "default". */
-const char *cli_pick_profile(const struct wif_config *cfg, const char *explicit_name);
+/* Resolve the credential sources (wif.conf or zero-config) and open the
+ * core; the profile to use goes to profile_out.  Prints the error itself
+ * and returns an exit code. */
+int cli_open_core(const char *profile, struct wif_core **out,
+                  char *profile_out, size_t len);
 /* "2026-11-22T10:00:00Z" */
 void cli_fmt_time(int64_t t, char *buf, size_t len);
 /* "in 9m12s" / "3m ago" */

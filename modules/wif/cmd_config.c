@@ -101,7 +101,7 @@ cmd_check_config(int argc, char **argv)
 	struct wif_core *core = NULL;
 	const struct wif_config *cfg;
 	size_t i;
-	int r, ex;
+	int r;
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
 		fprintf(stderr, "usage: wif check-config [FILE]\n");
@@ -109,8 +109,11 @@ cmd_check_config(int argc, char **argv)
 	}
 	if (argc == 2)
 		cli_config_path = argv[1];
-	if ((ex = cli_open_core(&core)) != CLI_EXIT_OK)
-		return ex;
+	if (wif_core_open(cli_config_path, &core) != WIF_OK) {
+		fprintf(stderr, "wif: configuration %s is not usable:\n%s\n",
+		    wif_core_config_path(cli_config_path), wif_err_detail());
+		return CLI_EXIT_CONFIG;
+	}
 	cfg = wif_core_config(core);
 	if ((r = wif_core_check(core)) != WIF_OK) {
 		fprintf(stderr, "wif: configuration %s is not usable:\n%s\n",

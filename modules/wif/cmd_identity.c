@@ -81,6 +81,7 @@ cmd_identity(int argc, char **argv)
 	struct wif_core *core = NULL;
 	struct wif_identity *id = NULL;
 	const char *profile = NULL;
+	char pname[130];
 	int ch, raw = 0, json = 0, r, ex;
 
 	optind = 1;
@@ -98,9 +99,9 @@ cmd_identity(int argc, char **argv)
 		fprintf(stderr, "usage: wif identity [-p PROFILE] [--raw] [--json]\n");
 		return CLI_EXIT_USAGE;
 	}
-	if ((ex = cli_open_core(&core)) != CLI_EXIT_OK)
+	if ((ex = cli_open_core(profile, &core, pname, sizeof(pname))) != CLI_EXIT_OK)
 		return ex;
-	profile = cli_pick_profile(wif_core_config(core), profile);
+	profile = pname;
 	if ((r = wif_core_fetch_identity(core, profile, 0, NULL, &id)) != WIF_OK) {
 		ex = cli_fail(CLI_EXIT_FAIL, r, "identity");
 		goto out;

@@ -6,7 +6,9 @@
 #include <time.h>
 
 #include "cli.h"
+#include "creds.h"
 #include "err.h"
+#include "local.h"
 
 int
 cli_fail(int exit_code, int rc, const char *what)
@@ -21,23 +23,28 @@ cli_fail(int exit_code, int rc, const char *what)
 }
 
 int
-cli_open_core(struct wif_core **out)
+cli_open_core(const char *profile, struct wif_core **out, char *profile_out,
+              size_t len)
 {
+	struct wif_resolution res;
 	int r;
 
-	if ((r = wif_core_open(cli_config_path, out)) != WIF_OK) {
+	*out = NULL;
+	if ((r = wif_resolve(cli_config_path, profile, &res)) != WIF_OK) {
+		fprintf(stderr, "wif: %s\n", wif_err_detail());
+		wif_resolution_free(&res);
+		return r == WIF_E_NO_CREDENTIALS || r == WIF_E_CONFIG ?
+		    CLI_EXIT_CONFIG : CLI_EXIT_FAIL;
+	}
+	snprintf(profile_out, len, "%s", wif_local_profile(&res));
+	if ((r = wif_resolution_open_core(&res, out)) != WIF_OK) {
 		fprintf(stderr, "wif: configuration %s is not usable:\n%s\n",
-		    wif_core_config_path(cli_config_path), wif_err_detail());
+		    res.config_path ? res.config_path : "(derived)", wif_err_detail());
+		wif_resolution_free(&res);
 		return CLI_EXIT_CONFIG;
 	}
+	wif_resolution_free(&res);
 	return CLI_EXIT_OK;
-}
-
-const char *
-cli_pick_profile(const struct wif_config *cfg, const char *explicit_name)
-{
-	(void)cfg;
-	return explicit_name != NULL ? explicit_name : "default";
 }
 
 void
