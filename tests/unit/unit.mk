@@ -15,3 +15,9 @@ tests_unit_test_loader_SOURCES = tests/unit/test_loader.c
 tests_unit_test_loader_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_loader_LDADD = $(UNIT_LIBS)
 tests_unit_test_loader_DEPENDENCIES = libwifcore.la $(check_LTLIBRARIES) $(providers_LTLIBRARIES)
+
+check_PROGRAMS += tests/unit/test_creds
+TESTS += tests/unit/test_creds
+tests_unit_test_creds_SOURCES = tests/unit/test_creds.c
+tests_unit_test_creds_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_creds_LDADD = $(UNIT_LIBS)
