@@ -70,4 +70,10 @@ int wif_cache_put(struct wif_cache *c, const char *profile,
 int wif_cache_info(struct wif_cache *c, const char *profile,
                    struct wif_cache_info *info);
 
+/* Threads blocked on profile's in-flight refresh (0 for an unknown profile);
+ * for status output and for tests that must know every caller is waiting. */
+int wif_cache_waiters(struct wif_cache *c, const char *profile);
+/* Block until no refresh of profile is in flight (a background one included). */
+void wif_cache_wait_idle(struct wif_cache *c, const char *profile);
+
 #endif
