@@ -59,7 +59,9 @@ suite_cleanup(void)
 static void
 mkdir_in_base(const char *name, mode_t mode, char *out, size_t len)
 {
-	snprintf(out, len, "%s/%s", base, name);
+	int n = snprintf(out, len, "%s/%s", base, name);
+
+	CU_ASSERT_FATAL(n > 0 && (size_t)n < len);
 	CU_ASSERT_EQUAL_FATAL(mkdir(out, mode), 0);
 	CU_ASSERT_EQUAL_FATAL(chmod(out, mode), 0);
 }
@@ -388,6 +390,7 @@ static void
 test_dir_choice(void)
 {
 	char x[PATH_MAX], home[PATH_MAX], got[PATH_MAX], want[PATH_MAX + 32];
+	char nodir[PATH_MAX + 32];
 	struct stat st;
 
 	mkdir_in_base("xdg-choice", 0700, x, sizeof(x));
@@ -415,8 +418,8 @@ test_dir_choice(void)
 	CU_ASSERT_EQUAL(setenv("XDG_RUNTIME_DIR", "relative/dir", 1), 0);
 	CU_ASSERT_EQUAL(wif_filecache_dir(got, sizeof(got)), WIF_OK);
 	CU_ASSERT_STRING_EQUAL(got, want);
-	snprintf(got, sizeof(got), "%s/no-such-dir", base);
-	CU_ASSERT_EQUAL(setenv("XDG_RUNTIME_DIR", got, 1), 0);
+	snprintf(nodir, sizeof(nodir), "%s/no-such-dir", base);
+	CU_ASSERT_EQUAL(setenv("XDG_RUNTIME_DIR", nodir, 1), 0);
 	CU_ASSERT_EQUAL(wif_filecache_dir(got, sizeof(got)), WIF_OK);
 	CU_ASSERT_STRING_EQUAL(got, want);
 	/* Someone else's runtime dir is not ours to use. */
