@@ -1,0 +1,10 @@
+# Benchmarks: built by `make bench`, never run by `make check` (tests never
+# depend on the machine's speed).  bench/README.md has the results.
+EXTRA_PROGRAMS = bench/hello bench/cache_hit
+bench_hello_SOURCES = bench/hello.c
+bench_cache_hit_SOURCES = bench/cache_hit.c
+bench_cache_hit_LDADD = libwifcore.la
+bench: bench/hello bench/cache_hit
+.PHONY: bench
+CLEANFILES += bench/hello bench/cache_hit
+EXTRA_DIST += bench/README.md bench/run.sh
