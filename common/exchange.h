@@ -77,4 +77,37 @@ int wif_exchange_once(const struct wif_config_exchange *ex,
  * localhost, 127.0.0.1 or [::1] (any port).  Shared with config checks. */
 int wif_exchange_url_ok(const char *url);
 
+/*
+ * One HTTP answer as the response parser sees it: what wif_exchange_once()
+ * got from wif_http_request(), or a test's or a fuzzer's input.  Borrowed;
+ * body need not be NUL-terminated.  Header values are NULL when absent.
+ */
+struct wif_exchange_response {
+	long status;
+	const char *body;
+	size_t body_len;
+	const char *request_id;      /* request-id */
+	const char *retry_after;     /* retry-after: seconds or an HTTP-date */
+	const char *retry_after_ms;  /* retry-after-ms */
+	const char *location;        /* location (3xx) */
+};
+
+/*
+ * Classify and parse resp as the answer of an exchange of kind type
+ * (WIF_EXCHANGE_ANTHROPIC or WIF_EXCHANGE_TOKEN_EXCHANGE) sent to origin
+ * ("scheme://host[:port]", only used in messages).  subject_exp is the
+ * identity JWT's exp (0 = unknown): an RFC 8693 answer without expires_in
+ * expires with it.  Same returns, *out and st as wif_exchange_once(); this
+ * is its second half, split out so it can be tested and fuzzed without HTTP.
+ */
+int wif_exchange_parse_response(int type, const char *origin,
+                                const struct wif_exchange_response *resp,
+                                int64_t now, int64_t subject_exp,
+                                struct wif_token **out,
+                                struct wif_exchange_status *st);
+
+/* "scheme://host[:port]" of url into buf (never the path, query or
+ * userinfo), or "(invalid URL)". */
+void wif_exchange_origin(const char *url, char *buf, size_t len);
+
 #endif
