@@ -484,7 +484,6 @@ error_status(int type, const char *origin, const struct wif_exchange_response *r
 	}
 	parse_error_body(resp->body, resp->body_len, st);
 	what_server_said(st, said, sizeof(said));
-	rid_note(st, rid, sizeof(rid));
 	if (s == 401 || (s == 400 && strcmp(st->error_type, "invalid_grant") == 0)) {
 		st->consumed = 1;
 		return wif_err(WIF_E_AUTH_DENIED, "token exchange at %s denied the "
@@ -551,6 +550,17 @@ expires_in(json_object *o, int64_t *v)
 	}
 }
 
+/* json-c keeps its own copy of every string in ordinary heap: wipe the
+ * token's before the document is freed (best effort: the tokenizer's
+ * scratch buffer is out of reach). */
+static void
+wipe_json_string(json_object *v)
+{
+	if (json_object_is_type(v, json_type_string))
+		wif_wipe((void *)(uintptr_t)json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
+}
+
 static int
 bad_200(const char *origin, const struct wif_exchange_status *st,
         const char *what)
@@ -569,7 +579,7 @@ parse_success(int type, const char *origin,
               struct wif_exchange_status *st)
 {
 	const int anth = type == WIF_EXCHANGE_ANTHROPIC;
-	json_object *o = NULL, *at, *tt;
+	json_object *o = NULL, *at = NULL, *tt;
 	struct wif_token *t = NULL;
 	const char *tok, *scope;
 	size_t i, n, tok_len;
@@ -652,6 +662,7 @@ parse_success(int type, const char *origin,
 	r = WIF_OK;
 out:
 	wif_token_free(t);
+	wipe_json_string(at);
 	json_object_put(o);
 	return r;
 }
@@ -719,9 +730,9 @@ post(const struct wif_http_policy *policy, const char *ca_file,
 	snprintf(uah, sizeof(uah), "User-Agent: %s", ua);
 	pol.user_agent = ua;
 	headers[n_headers++] = uah;
-	/* An empty Expect: stops libcurl from adding "Expect: 100-continue"
-	 * to larger bodies (a round trip, and a header the server never asked
-	 * for). */
+	/* Some libcurl versions add "Expect: 100-continue" to larger POST
+	 * bodies (an extra round trip, a header no SDK sends); an empty
+	 * Expect: turns that off. */
 	headers[n_headers++] = "Expect:";
 	headers[n_headers] = NULL;
 

@@ -1136,6 +1136,7 @@ test_rfc8693(void)
 	/* a 401 from the STS has the STS hint, not Anthropic's */
 	srv_start(&s);
 	srv_reply(&s, "401 Unauthorized", NULL, "{\"error\":\"invalid_client\"}");
+	snprintf(url, sizeof(url), "%s/t", s.base);
 	CU_ASSERT_EQUAL(wif_exchange_once(&ex, &pol, "file", id, NOW, &t, &st),
 	    WIF_E_AUTH_DENIED);
 	srv_stop(&s);
