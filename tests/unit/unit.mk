@@ -21,3 +21,11 @@ TESTS += tests/unit/test_creds
 tests_unit_test_creds_SOURCES = tests/unit/test_creds.c
 tests_unit_test_creds_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_creds_LDADD = $(UNIT_LIBS)
+
+# JWT decoder fuzz target, replaying tests/fuzz/corpus/jwt (see fuzz_jwt.c).
+check_PROGRAMS += tests/fuzz/fuzz_jwt
+TESTS += tests/fuzz/fuzz_jwt
+tests_fuzz_fuzz_jwt_SOURCES = tests/fuzz/fuzz_jwt.c
+tests_fuzz_fuzz_jwt_CFLAGS = $(UNIT_CFLAGS)
+tests_fuzz_fuzz_jwt_LDADD = libwifcore.la
+EXTRA_DIST += tests/fuzz/corpus/jwt
