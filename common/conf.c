@@ -354,6 +354,9 @@ opt_type_name(int type)
 	return "?";
 }
 
+static void warn(struct wif_config *cfg, const config_setting_t *s,
+                 const char *fmt, ...) WIF_PRINTF(3, 4);
+
 /* Provider schemas are looked up once per name. */
 struct schema_cache {
 	char *name[64];
@@ -443,16 +446,20 @@ check_source(struct errs *e, struct wif_config_source *src,
 			if (p[0] != '/')
 				ERR(e, m, "%s: %s must be an absolute path (got \"%s\")",
 				    where, name, p);
-			else if (stat(p, &st) != 0)
+			else if (stat(p, &st) != 0 && (found->flags & WIF_OPT_SECRET_PATH))
 				ERR(e, m, "%s: %s: file %s does not exist (%s)", where, name,
 				    p, strerror(errno));
+			else if (stat(p, &st) != 0)
+				/* A token file may appear after start-up (a volume, a
+				 * sidecar): say so, but the configuration stands. */
+				warn(cfg, m, "%s: %s: file %s does not exist yet (%s)",
+				    where, name, p, strerror(errno));
 		}
 	}
 	for (o = opts; o != NULL && o->name != NULL; o++)
 		if ((o->flags & WIF_OPT_REQUIRED) && config_setting_get_member(g, o->name) == NULL)
 			ERR(e, g, "%s: provider \"%s\" requires \"%s\" (%s)", where,
 			    src->provider, o->name, o->help ? o->help : "");
-	(void)cfg;
 }
 
 static void
@@ -632,10 +639,6 @@ parse_exchange(struct errs *e, struct wif_config_profile *p,
 	}
 	(void)cfg;
 }
-
-static void
-warn(struct wif_config *cfg, const config_setting_t *s, const char *fmt, ...)
-    WIF_PRINTF(3, 4);
 
 static void
 warn(struct wif_config *cfg, const config_setting_t *s, const char *fmt, ...)
