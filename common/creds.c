@@ -322,7 +322,7 @@ wif_resolve(const char *explicit_config, const char *explicit_profile,
 	const char *path, *pname;
 	char ppath[4300], active[130];
 	struct stat st;
-	int r, have_conf;
+	int r, have_conf, final = WIF_OK;
 
 	memset(res, 0, sizeof(*res));
 	memset(&fd, 0, sizeof(fd));
@@ -372,12 +372,14 @@ wif_resolve(const char *explicit_config, const char *explicit_profile,
 		snprintf(res->why, sizeof(res->why), "%s", explicit_profile ?
 		    "--profile" : "ANTHROPIC_PROFILE");
 		snprintf(c->detail, sizeof(c->detail), "%s", ppath);
-		r = synthesize(res, &fd, ppath);
+		final = synthesize(res, &fd, ppath);
 		fed_free(&fd);
-		return r;
-	}
-	snprintf(c->detail, sizeof(c->detail), pname ? "%s (not used: %s wins)" :
-	    "not set", pname ? pname : "", "wif.conf");
+		memset(&fd, 0, sizeof(fd));
+	} else if (pname != NULL)
+		snprintf(c->detail, sizeof(c->detail), "%s (not used: %s wins)",
+		    pname, "wif.conf");
+	else
+		snprintf(c->detail, sizeof(c->detail), "not set");
 
 	/* 3. Environment federation. */
 	c = add(res, WIF_CRED_ENV_FEDERATION, "federation environment (ANTHROPIC_FEDERATION_RULE_ID, ...)");
@@ -397,10 +399,10 @@ wif_resolve(const char *explicit_config, const char *explicit_profile,
 			snprintf(c->detail, sizeof(c->detail), "complete; identity "
 			    "token from %s", fd.token_file ?
 			    "ANTHROPIC_IDENTITY_TOKEN_FILE" : "ANTHROPIC_IDENTITY_TOKEN");
-			return synthesize(res, &fd, "the ANTHROPIC_* environment");
-		}
-		snprintf(c->detail, sizeof(c->detail), "complete, but not used: "
-		    "%s wins", res->cand[res->winner].label);
+			final = synthesize(res, &fd, "the ANTHROPIC_* environment");
+		} else
+			snprintf(c->detail, sizeof(c->detail), "complete, but not "
+			    "used: %s wins", res->cand[res->winner].label);
 	} else if (fd.rule || fd.org || fd.token_file || fd.token_env || fd.svac) {
 		c->partial = 1;
 		snprintf(c->detail, sizeof(c->detail), "partially configured and "
@@ -418,7 +420,7 @@ wif_resolve(const char *explicit_config, const char *explicit_profile,
 	if (res->winner >= 0) {
 		snprintf(c->detail, sizeof(c->detail), "not used: %s wins",
 		    res->cand[res->winner].label);
-		return WIF_OK;
+		return final;
 	}
 	memset(&fd, 0, sizeof(fd));
 	r = read_sdk_profile(res, active, &fd, ppath, sizeof(ppath));

@@ -10,6 +10,8 @@
 #include "jwt.h"
 #include "secmem.h"
 
+#define JWT_TIME_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
 void
 wif_jwt_claims_free(struct wif_jwt_claims *c)
 {
@@ -100,10 +102,17 @@ get_time(json_object *o, const char *key, int64_t *out, int *has)
 		return WIF_OK;
 	if (json_object_is_type(v, json_type_int))
 		*out = json_object_get_int64(v);
-	else if (json_object_is_type(v, json_type_double))
-		*out = (int64_t)json_object_get_double(v);
-	else
+	else if (json_object_is_type(v, json_type_double)) {
+		double d = json_object_get_double(v);
+		if (!(d >= 0 && d <= (double)JWT_TIME_MAX))
+			return wif_err(WIF_E_JWT, "JWT claim \"%s\" is out of range", key);
+		*out = (int64_t)d;
+	} else
 		return wif_err(WIF_E_JWT, "JWT claim \"%s\" is not a number", key);
+	/* Seconds since the epoch up to year 9999: keeps every later
+	 * subtraction free of overflow. */
+	if (*out < 0 || *out > JWT_TIME_MAX)
+		return wif_err(WIF_E_JWT, "JWT claim \"%s\" is out of range", key);
 	*has = 1;
 	return WIF_OK;
 }

@@ -52,7 +52,7 @@ check "check-config names the profiles" contains "$T_DIR/out" "default"
 sed 's/fdrl_test1/rule_test1/' "$T_DIR/good.conf" >"$T_DIR/badid.conf"
 run_wif check-config "$T_DIR/badid.conf"
 check "check-config rejects a malformed rule id" test $RC -eq 3
-check "the error names file and line" grep -qF "$T_DIR/badid.conf:6" "$T_DIR/err"
+check "the error names file and line" grep -qF "$T_DIR/badid.conf:5" "$T_DIR/err"
 check "the error names the key" contains "$T_DIR/err" "federation_rule_id"
 
 sed 's/provider = "file"/provider = "nosuch"/' "$T_DIR/good.conf" >"$T_DIR/badprov.conf"

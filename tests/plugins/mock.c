@@ -50,7 +50,7 @@ mock_init(const struct wif_host *h, void **state)
 	return WIF_OK;
 }
 
-static int
+__attribute__((unused)) static int
 mock_fetch(void *state, const struct wif_fetch_request *req, char **jwt)
 {
 	struct mock_state *st = state;
@@ -143,7 +143,7 @@ static const struct {
 };
 #define TABLE (&table.base)
 #else
-static const struct wif_provider table = {
+__attribute__((unused)) static const struct wif_provider table = {
 #if defined(MOCK_OLDMINOR)
 	/* ABI 1.0 ended after detect(). */
 	.struct_size = offsetof(struct wif_provider, detect) +
