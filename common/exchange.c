@@ -500,8 +500,11 @@ error_status(int type, const char *origin, const struct wif_exchange_response *r
 	}
 	if (s == 429) {
 		st->transient = 1;
+		snprintf(loc, sizeof(loc), "; retry after %lld ms",
+		    (long long)st->retry_after_ms);
 		return wif_err(WIF_E_RATE_LIMITED, "token exchange at %s is rate "
-		    "limited: %s%s", origin, said, rid_note(st, rid, sizeof(rid)));
+		    "limited: %s%s%s", origin, said, rid_note(st, rid, sizeof(rid)),
+		    st->retry_after_ms >= 0 ? loc : "");
 	}
 	if (s >= 500 && s <= 599) {
 		st->transient = 1;
@@ -713,7 +716,7 @@ post(const struct wif_http_policy *policy, const char *ca_file,
 	struct wif_http_request req;
 	struct wif_http_response *resp = NULL;
 	struct wif_exchange_response er;
-	char ua[160], uah[180], name[65], detail[WIF_ERR_MAX];
+	char ua[160], uah[180], name[65];
 	int r;
 
 	if (policy != NULL)
@@ -730,10 +733,6 @@ post(const struct wif_http_policy *policy, const char *ca_file,
 	snprintf(uah, sizeof(uah), "User-Agent: %s", ua);
 	pol.user_agent = ua;
 	headers[n_headers++] = uah;
-	/* Some libcurl versions add "Expect: 100-continue" to larger POST
-	 * bodies (an extra round trip, a header no SDK sends); an empty
-	 * Expect: turns that off. */
-	headers[n_headers++] = "Expect:";
 	headers[n_headers] = NULL;
 
 	memset(&req, 0, sizeof(req));
@@ -752,13 +751,14 @@ post(const struct wif_http_policy *policy, const char *ca_file,
 		/* A too-big answer was still an answer: the assertion may be
 		 * spent, so it must not be sent again. */
 		st->consumed = r == WIF_E_TOO_BIG;
-		snprintf(detail, sizeof(detail), "%s", wif_err_detail());
 		if (r == WIF_E_TOO_BIG)
-			r = wif_err(r, "token exchange at %s: the response is "
-			    "larger than %zu bytes (%s)", origin, pol.max_body,
-			    detail);
-		else
-			r = wif_err(r, "token exchange at %s: %s", origin, detail);
+			r = wif_err(r, "token exchange at %s answered with more "
+			    "than %zu bytes; a token endpoint answers with a small "
+			    "JSON object: check %s", origin, pol.max_body,
+			    type == WIF_EXCHANGE_ANTHROPIC ? "base_url" :
+			    "token_url");
+		else    /* http.c's detail names the host already */
+			wif_err_prefix(r, "token exchange");
 		goto out;
 	}
 	memset(&er, 0, sizeof(er));

@@ -858,6 +858,7 @@ test_429_and_retry_after(void)
 	CU_ASSERT_EQUAL(st.transient, 1);
 	CU_ASSERT_EQUAL(st.consumed, 0);
 	CU_ASSERT(has(wif_err_detail(), "rate_limit_error"));
+	CU_ASSERT(has(wif_err_detail(), "retry after 3000 ms"));
 	CU_ASSERT_EQUAL(run_reply("429 Too Many Requests",
 	    "retry-after-ms: 1500\r\nretry-after: 2\r\n", "{}", &t, &st),
 	    WIF_E_RATE_LIMITED);
@@ -962,7 +963,9 @@ test_oversized(void)
 	CU_ASSERT_EQUAL(run(&s, &ex, &t, &st), WIF_E_TOO_BIG);
 	CU_ASSERT_PTR_NULL(t);
 	CU_ASSERT(has(wif_err_detail(), "http://127.0.0.1:"));
+	CU_ASSERT(has(wif_err_detail(), "1048576 bytes"));
 	CU_ASSERT_EQUAL(st.transient, 0);
+	CU_ASSERT_EQUAL(st.consumed, 1);
 	srv_free(&s);
 	/* a smaller policy cap wins over the exchange's */
 	pol.max_body = 1000;
