@@ -9,7 +9,7 @@ build=$(cd "$1" && pwd)
 stage="$build/oot-stage"
 rm -rf "$stage"; mkdir -p "$stage"; chmod 755 "$stage"
 prefix=$(sed -n 's/^prefix=//p' "$build/wif.pc")
-make -s -C "$build" install DESTDIR="$stage" >/dev/null
+make -s -C "$build" install DESTDIR="$stage" >/dev/null 2>&1
 export PKG_CONFIG_SYSROOT_DIR="$stage"
 export PKG_CONFIG_PATH="$stage$prefix/lib/pkgconfig"
 providerdir=$(pkg-config --variable=providerdir wif)

@@ -38,6 +38,7 @@ hello_fetch(void *state, const struct wif_fetch_request *req, char **jwt)
 	struct hello *st = state;
 	const char *v = st->h->getenv(st->h, st->variable);
 
+	(void)req; /* the audience: this source has only one token */
 	*jwt = NULL;
 	if (v == NULL || *v == '\0') {
 		st->h->set_error(st->h, "environment variable %s is not set",
