@@ -7,4 +7,4 @@ bench_cache_hit_LDADD = libwifcore.la
 bench: bench/hello bench/cache_hit
 .PHONY: bench
 CLEANFILES += bench/hello bench/cache_hit
-EXTRA_DIST += bench/README.md bench/run.sh
+EXTRA_DIST += bench/README.md bench/run.sh bench/sdk_cached_token.mjs

@@ -1,11 +1,84 @@
 #!/usr/bin/env bash
-# run.sh - build an optimised wif in ./build-bench and run the benchmarks.
+# run.sh - build an optimised, sanitizer-free wif in ./build-bench and run the
+# benchmarks of bench/README.md.  Needs hyperfine and valgrind (apt), node and
+# the pinned SDK (tests/node) for the side-by-side with the official SDK.
+# Everything runs on 127.0.0.1 against the bundled emulator.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$top/build-bench"
-cd "$top/build-bench"
+bb="$top/build-bench"
+mkdir -p "$bb"; chmod 755 "$bb"
+cd "$bb"
 [ -f Makefile ] || "$top/configure" CFLAGS="-O2 -g" >/dev/null
 make -s -j"$(nproc)" >/dev/null
 make -s bench >/dev/null
-echo "== in-process cache hit"
+command -v hyperfine >/dev/null || { echo "bench: apt-get install hyperfine" >&2; exit 1; }
+
+echo "== 1. in-process cache hit (goal <= 1 us)"
 ./bench/cache_hit 2000
+
+work="$bb/benchrun"; rm -rf "$work"; mkdir -p "$work"; chmod 755 "$work"
+"$top/tests/emulator/run_stack.sh" start "$work/stack" >/dev/null
+trap '"$top/tests/emulator/run_stack.sh" stop "$work/stack" >/dev/null 2>&1 || true' EXIT
+. "$work/stack/env"
+mkdir -p "$work/run"; chmod 700 "$work/run"
+export XDG_RUNTIME_DIR="$work/run"
+unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN
+mint="/usr/bin/python3 $top/tests/emulator/demo_issuer.py mint $ISSUER_DIR --iss $ISSUER_URL --sub demo:app --aud https://api.anthropic.com"
+cat >"$work/wif.conf" <<CONF
+wif = { provider_dir = "$bb/plugins/.libs"; };
+profiles = ( { name = "default";
+  source = ( { provider = "file"; path = "$work/jwt"; } );
+  exchange = { type = "anthropic"; base_url = "$ANTHROPIC_BASE_URL";
+               federation_rule_id = "fdrl_demo1"; organization_id = "00000000-0000-4000-8000-000000000001";
+               service_account_id = "svac_demo1"; workspace_id = "wrkspc_demo1"; }; } );
+CONF
+$mint --out "$work/jwt"
+"$bb/modules/wif/wif" -c "$work/wif.conf" token >/dev/null   # warm the per-user cache
+
+echo
+echo "== 2. wif token on a warm cache, side by side (process wall time)"
+cmds=("$bb/bench/hello" "$bb/modules/wif/wif -c $work/wif.conf token")
+names=("trivial C program (prints a line)" "wif token (warm per-user cache)")
+if command -v node >/dev/null && [ -f "$top/tests/node/package-lock.json" ]; then
+	mkdir -p "$bb/tests/node"
+	cp "$top/tests/node/package.json" "$top/tests/node/package-lock.json" "$top/bench/sdk_cached_token.mjs" "$bb/tests/node/"
+	[ -d "$bb/tests/node/node_modules" ] || (cd "$bb/tests/node" && npm ci --no-audit --no-fund >/dev/null 2>&1)
+	# The SDK's own profile-mode cache: a credentials file it reads without network.
+	sdkdir="$work/anthropic"; mkdir -p "$sdkdir/configs" "$sdkdir/credentials"; chmod 700 "$sdkdir" "$sdkdir/credentials"
+	"$bb/modules/wif/wif" -c "$work/wif.conf" token --format json >"$work/tok.json"
+	/usr/bin/python3 - "$work/tok.json" "$sdkdir" "$ANTHROPIC_BASE_URL" "$work/jwt" <<'PY'
+import json, os, sys
+t = json.load(open(sys.argv[1])); d = sys.argv[2]
+json.dump({"version": "1.0", "authentication": {"type": "oidc_federation", "federation_rule_id": "fdrl_demo1",
+           "service_account_id": "svac_demo1", "identity_token": {"source": "file", "path": sys.argv[4]}},
+           "organization_id": "00000000-0000-4000-8000-000000000001", "workspace_id": "wrkspc_demo1",
+           "base_url": sys.argv[3]}, open(os.path.join(d, "configs", "bench.json"), "w"))
+p = os.path.join(d, "credentials", "bench.json")
+with open(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+    json.dump({"version": "1.0", "type": "oauth_token", "access_token": t["access_token"],
+               "expires_at": t["expires_at"]}, f)
+PY
+	env ANTHROPIC_CONFIG_DIR="$sdkdir" ANTHROPIC_PROFILE=bench node "$bb/tests/node/sdk_cached_token.mjs" >/dev/null
+	cmds+=("env ANTHROPIC_CONFIG_DIR=$sdkdir ANTHROPIC_PROFILE=bench node $bb/tests/node/sdk_cached_token.mjs")
+	names+=("official @anthropic-ai/sdk 1.12.0 in node, cached token (profile mode)")
+fi
+hf=()
+for i in "${!cmds[@]}"; do hf+=(-n "${names[$i]}" "${cmds[$i]}"); done
+hyperfine -N --warmup 20 --runs 300 --style basic --export-markdown "$work/startup.md" "${hf[@]}"
+cat "$work/startup.md"
+
+echo
+echo "== 3. cold exchange: wif token --force (fresh JWT file each run; fetch + exchange over loopback http)"
+hyperfine -N --warmup 3 --runs 40 --style basic --prepare "$mint --out $work/jwt" \
+	--export-markdown "$work/cold.md" -n "wif token --force (cold mint)" \
+	"$bb/modules/wif/wif -c $work/wif.conf token --force"
+cat "$work/cold.md"
+if command -v valgrind >/dev/null; then
+	$mint --out "$work/jwt"
+	valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+		"$bb/modules/wif/wif" -c "$work/wif.conf" token --force >/dev/null 2>"$work/cg.err"
+	echo "cold mint, instructions executed by the wif process (callgrind): $(grep -oE 'Collected : [0-9]+' "$work/cg.err" | grep -oE '[0-9]+')"
+	valgrind --tool=callgrind --callgrind-out-file="$work/cg2.out" \
+		"$bb/modules/wif/wif" -c "$work/wif.conf" token >/dev/null 2>"$work/cg2.err"
+	echo "warm cache hit, instructions executed by the wif process (callgrind): $(grep -oE 'Collected : [0-9]+' "$work/cg2.err" | grep -oE '[0-9]+')"
+fi
