@@ -42,7 +42,10 @@ CONF
 chmod 644 "$demo/wif.conf"
 mkdir -p "$demo/run"; chmod 700 "$demo/run"
 export XDG_RUNTIME_DIR="$demo/run"
-unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN
+# The profile lives in wif.conf now; the SDK variables the stack exported
+# would only show up in `wif status` as a partial second source.
+unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL ANTHROPIC_FEDERATION_RULE_ID \
+    ANTHROPIC_ORGANIZATION_ID ANTHROPIC_SERVICE_ACCOUNT_ID ANTHROPIC_WORKSPACE_ID
 wif() { "$build/modules/wif/wif" -c "$demo/wif.conf" "$@"; }
 
 step() { printf '\n\033[1m$ wif %s\033[0m\n' "$*"; }
@@ -56,4 +59,4 @@ tok2=$(wif token); echo "$tok2"
 step status;           wif status
 stats=$(curl -s "$EMU_URL/_emu/stats")
 printf '\nemulator: %s\n' "$stats"
-printf '\ndemo: OK - one exchange at %s, token cached in %s\n' "$ANTHROPIC_BASE_URL" "$XDG_RUNTIME_DIR/wif"
+printf '\ndemo: OK - one exchange at %s, token cached in %s\n' "$EMU_URL" "$XDG_RUNTIME_DIR/wif"

@@ -71,7 +71,10 @@ cli_fmt_rel(int64_t t, int64_t now, char *buf, size_t len)
 		snprintf(v, sizeof(v), "%lldm%llds", (long long)(a / 60), (long long)(a % 60));
 	else
 		snprintf(v, sizeof(v), "%llds", (long long)a);
-	snprintf(buf, len, d >= 0 ? "in %s" : "%s ago", v);
+	if (a == 0)
+		snprintf(buf, len, "now");
+	else
+		snprintf(buf, len, d > 0 ? "in %s" : "%s ago", v);
 }
 
 void
