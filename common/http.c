@@ -333,8 +333,8 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-sleep_ms(int64_t ms)
+void
+wif_sleep_ms(int64_t ms)
 {
 	struct timespec ts;
 
@@ -369,6 +369,21 @@ retry_after_ms(const struct wif_http_response *resp)
 	return -1;
 }
 
+int64_t
+wif_http_backoff_ms(long base_ms, int n)
+{
+	int64_t wait = base_ms;
+	uint32_t rnd;
+
+	while (n-- > 0 && wait < BACKOFF_CAP_MS)
+		wait *= 2;
+	if (wait > BACKOFF_CAP_MS)
+		wait = BACKOFF_CAP_MS;
+	if (wif_random_bytes(&rnd, sizeof(rnd)) == WIF_OK)
+		wait += (int64_t)(rnd % 1000) * wait / 4000;
+	return wait;
+}
+
 static int
 status_retryable(long s)
 {
@@ -384,7 +399,6 @@ wif_http_request(const struct wif_http_policy *policy,
 	struct response *rs = NULL;
 	char origin[512];
 	int64_t start = mono_ms(), wait;
-	uint32_t rnd;
 	int n, r;
 
 	*resp = NULL;
@@ -411,21 +425,13 @@ wif_http_request(const struct wif_http_policy *policy,
 		wait = -1;
 		if (r == WIF_OK)
 			wait = retry_after_ms(&rs->pub);
-		if (wait < 0) {
-			int k;
-			wait = policy->backoff_ms;
-			for (k = 0; k < n && wait < BACKOFF_CAP_MS; k++)
-				wait *= 2;
-			if (wait > BACKOFF_CAP_MS)
-				wait = BACKOFF_CAP_MS;
-			if (wif_random_bytes(&rnd, sizeof(rnd)) == WIF_OK)
-				wait += (int64_t)(rnd % 1000) * wait / 4000;
-		}
+		if (wait < 0)
+			wait = wif_http_backoff_ms(policy->backoff_ms, n);
 		if (mono_ms() - start + wait >= policy->budget_ms)
 			break;
 		wif_http_free(rs ? &rs->pub : NULL);
 		rs = NULL;
-		sleep_ms(wait);
+		wif_sleep_ms(wait);
 	}
 	if (r == WIF_OK)
 		*resp = &rs->pub;

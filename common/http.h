@@ -21,6 +21,7 @@
 #define WIF_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <wif/provider.h>
 
 struct wif_http_policy {
@@ -52,5 +53,11 @@ const char *wif_http_header(const struct wif_http_response *resp,
                             const char *name);
 /* Wipes the body; accepts NULL. */
 void wif_http_free(struct wif_http_response *resp);
+
+/* The retry delay after n failed attempts: base_ms * 2^n capped at 8 s,
+ * plus 0-25 % jitter.  Shared by HTTP retries and the exchange (mint.c). */
+int64_t wif_http_backoff_ms(long base_ms, int n);
+/* Sleep ms milliseconds (EINTR-safe); nothing for ms <= 0. */
+void wif_sleep_ms(int64_t ms);
 
 #endif

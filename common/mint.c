@@ -4,44 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto.h"
 #include "err.h"
 #include "host.h"
 #include "log.h"
 #include "mint.h"
-
-#define MINT_BACKOFF_CAP_MS 8000
-
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
-/* backoff_ms * 2^n plus 0-25 % jitter, capped. */
-static int64_t
-backoff(int64_t base_ms, int n)
-{
-	int64_t d = base_ms;
-	uint32_t rnd = 0;
-
-	while (n-- > 0 && d < MINT_BACKOFF_CAP_MS)
-		d *= 2;
-	if (d > MINT_BACKOFF_CAP_MS)
-		d = MINT_BACKOFF_CAP_MS;
-	if (wif_random_bytes(&rnd, sizeof(rnd)) == WIF_OK)
-		d += (int64_t)(rnd % 1000) * d / 4000;
-	return d;
-}
 
 static void
 note_identity(struct wif_mint_report *rep, const struct wif_identity *id)
@@ -137,7 +105,7 @@ wif_mint(struct wif_core *c, const char *profile, const uint8_t *last_consumed,
 		if (!rep->ex.transient || transient_tries >= cfg->http.retries)
 			goto out;
 		wait = rep->ex.retry_after_ms >= 0 ? rep->ex.retry_after_ms :
-		    backoff(cfg->http.backoff_ms, transient_tries);
+		    wif_http_backoff_ms(cfg->http.backoff_ms, transient_tries);
 		if (wif_clock_monotonic_ms() + wait >= deadline) {
 			wif_err_prefix(r, "giving up within the %ld ms budget "
 			    "(http.budget_ms)", cfg->http.budget_ms);
@@ -147,7 +115,7 @@ wif_mint(struct wif_core *c, const char *profile, const uint8_t *last_consumed,
 		log_info("profile %s: exchange attempt %d failed (%s); retrying "
 		    "in %lld ms", profile, rep->attempts, wif_strerror(r),
 		    (long long)wait);
-		sleep_ms(wait);
+		wif_sleep_ms(wait);
 	}
 out:
 	wif_identity_free(id);

@@ -107,10 +107,12 @@ print_token(const struct wif_token *t, enum fmt fmt, const char *profile)
 	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
-/* Common options of token/env/exec; returns -1 on a usage error. */
+/* Common options of token/env/exec; returns -1 on a usage error.  With
+ * want_command the arguments after the options are a command (exec),
+ * otherwise there must be none. */
 static int
 parse_opts(int argc, char **argv, struct token_opts *o, int allow_format,
-           const char *usage)
+           int want_command, const char *usage)
 {
 	static const struct option opts[] = {
 		{ "profile", required_argument, NULL, 'p' },
@@ -152,66 +154,59 @@ parse_opts(int argc, char **argv, struct token_opts *o, int allow_format,
 			goto bad;
 		}
 	}
-	return 0;
+	if (want_command ? optind < argc : optind == argc)
+		return 0;
 bad:
 	fprintf(stderr, "usage: %s\n", usage);
 	return -1;
 }
 
-int
-cmd_token(int argc, char **argv)
+static int
+print_env(const struct wif_token *t, const struct wif_resolution *res)
 {
-	static const char usage[] = "wif token [-p PROFILE] [--min-valid S] "
+	printf("export ANTHROPIC_AUTH_TOKEN=");
+	shell_quote(stdout, t->access_token);
+	printf(";\nunset ANTHROPIC_API_KEY;\n");
+	printf("# expires %lld (in %lld s); run `eval \"$(wif env)\"` again "
+	    "before then\n", (long long)t->expires_at,
+	    (long long)(t->expires_at - (int64_t)time(NULL)));
+	if (res->shadow_warning[0] && getenv("ANTHROPIC_AUTH_TOKEN") == NULL)
+		fprintf(stderr, "wif: warning: %s\n", res->shadow_warning);
+	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* `wif token` and `wif env`: get a token, print it one way or the other. */
+static int
+token_or_env(int argc, char **argv, int env)
+{
+	static const char usage_token[] = "wif token [-p PROFILE] [--min-valid S] "
 	    "[--format raw|json|env|header] [--force]";
+	static const char usage_env[] = "wif env [-p PROFILE] [--min-valid S]";
 	struct token_opts o;
 	struct wif_resolution res;
 	struct wif_token *t = NULL;
 	const char *profile = NULL;
 	int ex;
 
-	if (parse_opts(argc, argv, &o, 1, usage) != 0)
+	if (parse_opts(argc, argv, &o, !env, 0, env ? usage_env : usage_token) != 0)
 		return CLI_EXIT_USAGE;
-	if (optind != argc) {
-		fprintf(stderr, "usage: %s\n", usage);
-		return CLI_EXIT_USAGE;
-	}
 	if ((ex = get_token(&o, &res, &t, &profile)) == CLI_EXIT_OK)
-		ex = print_token(t, o.fmt, profile);
+		ex = env ? print_env(t, &res) : print_token(t, o.fmt, profile);
 	wif_token_free(t);
 	wif_resolution_free(&res);
 	return ex;
 }
 
 int
+cmd_token(int argc, char **argv)
+{
+	return token_or_env(argc, argv, 0);
+}
+
+int
 cmd_env(int argc, char **argv)
 {
-	static const char usage[] = "wif env [-p PROFILE] [--min-valid S]";
-	struct token_opts o;
-	struct wif_resolution res;
-	struct wif_token *t = NULL;
-	const char *profile = NULL;
-	int ex;
-
-	if (parse_opts(argc, argv, &o, 0, usage) != 0)
-		return CLI_EXIT_USAGE;
-	if (optind != argc) {
-		fprintf(stderr, "usage: %s\n", usage);
-		return CLI_EXIT_USAGE;
-	}
-	if ((ex = get_token(&o, &res, &t, &profile)) == CLI_EXIT_OK) {
-		printf("export ANTHROPIC_AUTH_TOKEN=");
-		shell_quote(stdout, t->access_token);
-		printf(";\nunset ANTHROPIC_API_KEY;\n");
-		printf("# expires %lld (in %lld s); run `eval \"$(wif env)\"` again "
-		    "before then\n", (long long)t->expires_at,
-		    (long long)(t->expires_at - (int64_t)time(NULL)));
-		if (res.shadow_warning[0] && getenv("ANTHROPIC_AUTH_TOKEN") == NULL)
-			fprintf(stderr, "wif: warning: %s\n", res.shadow_warning);
-		ex = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-	}
-	wif_token_free(t);
-	wif_resolution_free(&res);
-	return ex;
+	return token_or_env(argc, argv, 1);
 }
 
 int
@@ -225,12 +220,8 @@ cmd_exec(int argc, char **argv)
 	const char *profile = NULL;
 	int ex;
 
-	if (parse_opts(argc, argv, &o, 0, usage) != 0)
+	if (parse_opts(argc, argv, &o, 0, 1, usage) != 0)
 		return CLI_EXIT_USAGE;
-	if (optind >= argc) {
-		fprintf(stderr, "usage: %s\n", usage);
-		return CLI_EXIT_USAGE;
-	}
 	if ((ex = get_token(&o, &res, &t, &profile)) != CLI_EXIT_OK)
 		goto out;
 	if (getenv("ANTHROPIC_API_KEY") != NULL) {

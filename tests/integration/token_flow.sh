@@ -224,31 +224,22 @@ $PY "$WIF_TOP_SRCDIR/tests/emulator/demo_issuer.py" mint "$ISSUER_DIR" --iss "$I
     --sub demo:app --aud https://api.anthropic.com --out "$T_DIR/zjwt"
 chmod 644 "$T_DIR/zjwt"
 zc() { # run wif with only the SDK env, as an unprivileged user when we are root
+	mkdir -p "$T_DIR/zrun"; chmod 700 "$T_DIR/zrun"
+	as=""
 	if [ "$(id -u)" -eq 0 ]; then
-		mkdir -p "$T_DIR/zrun"; chown 65534:65534 "$T_DIR/zrun"; chmod 700 "$T_DIR/zrun"
-		set +e
-		setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin \
-		    HOME="$T_DIR/zrun" XDG_RUNTIME_DIR="$T_DIR/zrun" WIF_PROVIDER_DIR="$WIF_PLUGIN_BUILD_DIR" \
-		    ANTHROPIC_BASE_URL="$ANTHROPIC_BASE_URL" ANTHROPIC_FEDERATION_RULE_ID=fdrl_demo1 \
-		    ANTHROPIC_ORGANIZATION_ID=00000000-0000-4000-8000-000000000001 \
-		    ANTHROPIC_SERVICE_ACCOUNT_ID=svac_demo1 ANTHROPIC_WORKSPACE_ID=wrkspc_demo1 \
-		    ANTHROPIC_IDENTITY_TOKEN_FILE="$T_DIR/zjwt" ASAN_OPTIONS="$ASAN_OPTIONS" \
-		    "$WIF_BIN" "$@" >"$T_DIR/out" 2>"$T_DIR/err"
-		RC=$?
-		set -e
-	else
-		mkdir -p "$T_DIR/zrun"; chmod 700 "$T_DIR/zrun"
-		set +e
-		env -i PATH=/usr/bin:/bin HOME="$T_DIR/zrun" XDG_RUNTIME_DIR="$T_DIR/zrun" \
-		    WIF_PROVIDER_DIR="$WIF_PLUGIN_BUILD_DIR" ANTHROPIC_BASE_URL="$ANTHROPIC_BASE_URL" \
-		    ANTHROPIC_FEDERATION_RULE_ID=fdrl_demo1 \
-		    ANTHROPIC_ORGANIZATION_ID=00000000-0000-4000-8000-000000000001 \
-		    ANTHROPIC_SERVICE_ACCOUNT_ID=svac_demo1 ANTHROPIC_WORKSPACE_ID=wrkspc_demo1 \
-		    ANTHROPIC_IDENTITY_TOKEN_FILE="$T_DIR/zjwt" ASAN_OPTIONS="$ASAN_OPTIONS" \
-		    "$WIF_BIN" "$@" >"$T_DIR/out" 2>"$T_DIR/err"
-		RC=$?
-		set -e
+		chown 65534:65534 "$T_DIR/zrun"
+		as="setpriv --reuid=65534 --regid=65534 --clear-groups"
 	fi
+	set +e
+	$as env -i PATH=/usr/bin:/bin HOME="$T_DIR/zrun" XDG_RUNTIME_DIR="$T_DIR/zrun" \
+	    WIF_PROVIDER_DIR="$WIF_PLUGIN_BUILD_DIR" ANTHROPIC_BASE_URL="$ANTHROPIC_BASE_URL" \
+	    ANTHROPIC_FEDERATION_RULE_ID=fdrl_demo1 \
+	    ANTHROPIC_ORGANIZATION_ID=00000000-0000-4000-8000-000000000001 \
+	    ANTHROPIC_SERVICE_ACCOUNT_ID=svac_demo1 ANTHROPIC_WORKSPACE_ID=wrkspc_demo1 \
+	    ANTHROPIC_IDENTITY_TOKEN_FILE="$T_DIR/zjwt" ASAN_OPTIONS="$ASAN_OPTIONS" \
+	    "$WIF_BIN" "$@" >"$T_DIR/out" 2>"$T_DIR/err"
+	RC=$?
+	set -e
 }
 chmod 755 "$T_DIR"
 reset
