@@ -10,7 +10,12 @@ STACK="$T_DIR/stack"
 trap '"$WIF_TOP_SRCDIR/tests/emulator/run_stack.sh" stop "$STACK" >/dev/null 2>&1; t_cleanup' EXIT
 . "$STACK/env"
 PY=/usr/bin/python3
-unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN WIF_CONFIG
+# The stack exports the SDK's variables; this test passes them explicitly
+# where it wants them, so that none leaks into a check by accident.
+BASE="$ANTHROPIC_BASE_URL"
+unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN WIF_CONFIG ANTHROPIC_BASE_URL \
+    ANTHROPIC_FEDERATION_RULE_ID ANTHROPIC_ORGANIZATION_ID ANTHROPIC_SERVICE_ACCOUNT_ID \
+    ANTHROPIC_WORKSPACE_ID
 mkdir -p "$T_DIR/run"; chmod 700 "$T_DIR/run"
 export XDG_RUNTIME_DIR="$T_DIR/run"
 
@@ -44,7 +49,7 @@ wif = { provider_dir = "$WIF_PLUGIN_BUILD_DIR";
 profiles = (
   { name = "default";
     source = ( ${4:-$MINT_SRC} );
-    exchange = { type = "anthropic"; base_url = "$ANTHROPIC_BASE_URL";
+    exchange = { type = "anthropic"; base_url = "$BASE";
                  federation_rule_id = "fdrl_demo1";
                  organization_id = "00000000-0000-4000-8000-000000000001";
                  service_account_id = "svac_demo1"; workspace_id = "wrkspc_demo1"; };
@@ -80,6 +85,11 @@ W token --format header
 check "header format" test "$(out)" = "Authorization: Bearer $TOK"
 W token --format env
 check "env format" test "$(out)" = "ANTHROPIC_AUTH_TOKEN='$TOK'"
+before=$(emu_stat exchanges.succeeded)
+W token --min-valid 700
+check "--min-valid beyond the cached token's life: a fresh exchange" test "$(emu_stat exchanges.succeeded)" -eq $((before + 1))
+check "--min-valid: still prints a token" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/out"
+TOK=$(out)
 W token --format yaml
 check "unknown format is a usage error" test $RC -eq 2
 W token --min-valid abc
@@ -125,6 +135,10 @@ assert d["last_refresh"]["ok"] and d["last_refresh"]["request_id"].startswith("r
 ANTHROPIC_API_KEY=sk-ant-api03-shadowshadowshadow W status
 check "status: warns loudly about ANTHROPIC_API_KEY" contains "$T_DIR/out" "ANTHROPIC_API_KEY is set"
 check "status: never prints the API key" not_contains "$T_DIR/out" "shadowshadowshadow"
+
+ANTHROPIC_FEDERATION_RULE_ID=fdrl_x W status
+check "status: a partial federation environment is named with what is missing" \
+    grep -qE 'partially configured.*ANTHROPIC_ORGANIZATION_ID' "$T_DIR/out"
 
 # --- exec and env --------------------------------------------------------------
 ANTHROPIC_API_KEY=sk-ant-api03-xxxx W exec -- /usr/bin/env
@@ -232,7 +246,7 @@ zc() { # run wif with only the SDK env, as an unprivileged user when we are root
 	fi
 	set +e
 	$as env -i PATH=/usr/bin:/bin HOME="$T_DIR/zrun" XDG_RUNTIME_DIR="$T_DIR/zrun" \
-	    WIF_PROVIDER_DIR="$WIF_PLUGIN_BUILD_DIR" ANTHROPIC_BASE_URL="$ANTHROPIC_BASE_URL" \
+	    WIF_PROVIDER_DIR="$WIF_PLUGIN_BUILD_DIR" ANTHROPIC_BASE_URL="$BASE" \
 	    ANTHROPIC_FEDERATION_RULE_ID=fdrl_demo1 \
 	    ANTHROPIC_ORGANIZATION_ID=00000000-0000-4000-8000-000000000001 \
 	    ANTHROPIC_SERVICE_ACCOUNT_ID=svac_demo1 ANTHROPIC_WORKSPACE_ID=wrkspc_demo1 \
