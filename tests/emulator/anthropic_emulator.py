@@ -38,6 +38,13 @@ ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "
                403: "permission_error", 404: "not_found_error", 405: "invalid_request_error",
                413: "request_too_large", 429: "rate_limit_error", 500: "api_error",
                504: "timeout_error", 529: "overloaded_error"}
+# The first sentence is what the real API answers to a bearer token without the
+# beta; the second names the fix.
+MESSAGE_DENIALS = {
+    "missing_oauth_beta": "OAuth authentication is currently not supported. "
+                          "OAuth authentication requires the anthropic-beta header %s." % OAUTH_BETA,
+    "x_api_key_present": "invalid x-api-key: do not send x-api-key together with an OAuth bearer token",
+}
 SECRET_HEADERS = ("authorization", "x-api-key", "proxy-authorization", "cookie")
 TOKEN_PREFIX_RE = re.compile(r"^(sk-ant-[a-z]+[0-9]*-)")
 
@@ -207,6 +214,15 @@ class Handler(BaseHTTPRequestHandler):
             raise TooLarge()
         return self.rfile.read(n) if n > 0 else b""
 
+    def send_error(self, code, message=None, explain=None):
+        # http.server's own errors (bad request line, unknown method) in the API
+        # shape, with a request-id like every other answer.
+        self.close_connection = True
+        try:
+            self.api_error(code, message or "Bad request")
+        finally:
+            self.finish_log()
+
     def send_raw(self, status, body, ctype="application/json", headers=(), length=None):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -230,7 +246,8 @@ class Handler(BaseHTTPRequestHandler):
                        headers=headers)
 
     def finish_log(self):
-        self.st.log(self.rid, self.command, self.path, getattr(self, "status_sent", 0), self.note)
+        self.st.log(self.rid, self.command or "-", getattr(self, "path", "") or "-",
+                    getattr(self, "status_sent", 0), self.note)
 
     def route(self, table):
         path = urllib.parse.urlsplit(self.path).path
@@ -357,9 +374,7 @@ class Handler(BaseHTTPRequestHandler):
         self.st.bump("messages", "denied" if status == 401 else "invalid")
         self.st.bump("messages_denied_by_reason", reason)
         self.note = "denied " + reason
-        self.api_error(status, message or ("OAuth authentication is currently not supported."
-                                           if reason == "missing_oauth_beta" else "invalid x-api-key"
-                                           if reason == "x_api_key_present" else "Authentication failed"))
+        self.api_error(status, message or MESSAGE_DENIALS.get(reason, "Authentication failed"))
 
     def h_messages(self):
         st = self.st

@@ -6,7 +6,7 @@
         [--claim-json k=JSON ...] [--iat-offset N] [--nbf-offset N] [--no-kid]
         [--kid K] [--jti J | --no-jti] [--omit CLAIM ...] [--alg HS256|none]
         [--out FILE]
-  serve DIR --port 0 --port-file F [--issuer-file F]
+  serve DIR --port 0 --port-file F [--issuer-file F] [--host 127.0.0.1|::1|localhost]
 
 `mint` runs once per token exchange (the demo's `exec` provider), so it starts
 fast: RS256 is signed with the standard library alone (RSA-CRT over the private
@@ -261,9 +261,15 @@ def cmd_serve(argv):
     import urllib.parse
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    pos, opts = parse_opts(argv, {"port": "value", "port-file": "value", "issuer-file": "value"})
+    import socket
+
+    pos, opts = parse_opts(argv, {"port": "value", "port-file": "value", "issuer-file": "value",
+                                  "host": "value"})
     if len(pos) != 1 or "port-file" not in opts:
-        raise UsageError("serve DIR --port 0 --port-file F [--issuer-file F]")
+        raise UsageError("serve DIR --port 0 --port-file F [--issuer-file F] [--host H]")
+    host = opts.get("host", "127.0.0.1")
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        raise UsageError("--host must be a loopback address (127.0.0.1, ::1 or localhost)")
     d = pos[0]
     key = load_key(d)
     with open(os.path.join(d, JWKS_FILE), "rb") as f:
@@ -323,10 +329,13 @@ def cmd_serve(argv):
 
         do_HEAD = do_GET
 
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        address_family = socket.AF_INET6 if host == "::1" else socket.AF_INET
+
     port = int_opt(opts, "port", 0)
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    srv.daemon_threads = True
-    srv.issuer = "http://127.0.0.1:%d" % srv.server_address[1]
+    srv = Server(("127.0.0.1" if host == "localhost" else host, port), Handler)
+    srv.issuer = "http://%s:%d" % ("[::1]" if host == "::1" else host, srv.server_address[1])
     write_atomic(os.path.join(d, ISSUER_URL_FILE), (srv.issuer + "\n").encode(), 0o644)
     if opts.get("issuer-file"):
         write_atomic(opts["issuer-file"], (srv.issuer + "\n").encode(), 0o644)

@@ -86,6 +86,9 @@ class Issuer:
         self.jwks_url = d.get("jwks_url")
         if self.inline is not None and not isinstance(self.inline.get("keys"), list):
             raise ConfigError("issuer %s: inline jwks needs a keys array" % self.url)
+        discovery = d.get("discovery", False)
+        if not isinstance(discovery, bool) or (discovery and (self.inline is not None or self.jwks_url)):
+            raise ConfigError("issuer %s: give one of jwks, jwks_url or \"discovery\": true" % self.url)
         if self.inline is None:
             # Neither inline nor explicit URL: OIDC discovery, as the real
             # service's default `jwks.type = discovery` does.

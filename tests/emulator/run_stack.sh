@@ -76,7 +76,9 @@ if mode == "inline":
         issuer["jwks"] = json.load(f)
 elif mode == "url":
     issuer["jwks_url"] = iss + "/jwks.json"
-elif mode != "discovery":
+elif mode == "discovery":
+    issuer["discovery"] = True
+else:
     sys.exit("WIF_EMU_JWKS must be inline, url or discovery")
 cfg = {"issuers": [issuer],
        "rules": [{"id": "fdrl_demo1", "organization_id": "00000000-0000-4000-8000-000000000001",

@@ -5,11 +5,15 @@
 //   ANTHROPIC_IDENTITY_TOKEN_FILE            (no API key, no auth token)
 // or a profile (ANTHROPIC_CONFIG_DIR + ANTHROPIC_PROFILE).
 //
-//   node sdk_wif_flow.mjs basic          one messages.create()
+//   node sdk_wif_flow.mjs basic          new Anthropic() (defaults, maxRetries 2), one
+//                                        messages.create()
 //   node sdk_wif_flow.mjs revoke-retry   create; the emulator revokes every token
 //                                        ($EMU_URL/_emu/revoke) and the token file is
 //                                        re-minted ($SDK_FLOW_MINT, a JSON argv); create
 //                                        again: the SDK must re-exchange after the 401
+//   node sdk_wif_flow.mjs revoke-no-retries   the same with maxRetries 0: the SDK's
+//                                        401 re-exchange lives in its retry loop, so
+//                                        the second create fails with the 401
 //   node sdk_wif_flow.mjs cached-token   profile mode: resolve the access token from
 //                                        the SDK's disk cache with a fetch that throws
 //                                        (proves no network is needed)
@@ -39,13 +43,15 @@ async function createOnce(client, n) {
 
 async function main() {
   if (scenario === 'basic') {
-    const client = new Anthropic({ maxRetries: 0 });
+    // Exactly what a user writes: every setting comes from the environment.
+    const client = new Anthropic();
     return { ok: true, scenario, result: await createOnce(client, 1) };
   }
-  if (scenario === 'revoke-retry') {
+  if (scenario === 'revoke-retry' || scenario === 'revoke-no-retries') {
     // The SDK's re-exchange after an API 401 (didRefreshFor401) runs inside its
-    // generic retry loop: it needs maxRetries >= 1 and spends one retry on it.
-    const client = new Anthropic({ maxRetries: 1 });
+    // generic retry loop (shouldRetry): it needs maxRetries >= 1 and spends one
+    // retry on it.
+    const client = scenario === 'revoke-retry' ? new Anthropic() : new Anthropic({ maxRetries: 0 });
     const first = await createOnce(client, 1);
     const r = await fetch(`${process.env.EMU_URL}/_emu/revoke`, { method: 'POST', body: '{}' });
     if (!r.ok) throw new Error(`revoke failed: ${r.status}`);

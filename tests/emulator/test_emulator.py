@@ -350,7 +350,9 @@ class TestMessages(Base):
         self.check_401(self.call("sk-ant-oat01-forged"), "unknown_token")
 
     def test_no_oauth_beta(self):
-        self.check_401(self.call(self.token(), beta=None), "missing_oauth_beta")
+        r = self.call(self.token(), beta="foo-2025-01-01")
+        self.check_401(r, "missing_oauth_beta")
+        self.assertIn("anthropic-beta header oauth-2025-04-20", r.json()["error"]["message"])
 
     def test_x_api_key_alongside(self):
         self.check_401(self.call(self.token(), extra={"x-api-key": "sk-ant-api03-x"}), "x_api_key_present")
@@ -418,6 +420,26 @@ class TestControl(Base):
         self.assertEqual(S.request("GET", "/v1/oauth/token").status, 405)
         self.assertEqual(S.request("GET", "/nope").json()["error"]["type"], "not_found_error")
 
+    def test_request_id_on_http_server_errors(self):
+        # errors raised by http.server itself (unknown method, oversized header line)
+        import socket
+        r = S.request("OPTIONS", "/v1/oauth/token")
+        self.assertEqual(r.status, 501)
+        self.assertEqual(r.json()["request_id"], r.header("request-id"))
+        s = socket.create_connection(("127.0.0.1", S.port), timeout=10)
+        try:
+            s.sendall(b"GET /v1/oauth/token HTTP/1.1\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n")
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+        finally:
+            s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 431"), data[:80])
+        self.assertRegex(data, rb"\r\nrequest-id: req_[A-Za-z0-9]{24}\r\n")
+
     def test_stats_shape(self):
         S.exchange(organization_id="bad")
         st = S.get("/_emu/stats")
@@ -453,6 +475,35 @@ class TestDemoIssuer(Base):
         c = jwt.decode(tok, jwt.PyJWK(jwks["keys"][0]).key, algorithms=["ES256"], audience=L.AUD, issuer=S.iss["b"])
         self.assertEqual(c["sub"], "demo:served")
         self.ok(S.exchange(tok, federation_rule_id="fdrl_es"))
+
+    def test_serve_ipv6_loopback_and_refuses_other_hosts(self):
+        import subprocess
+        d = os.path.join(S.dir, "v6")
+        subprocess.run([L.PY, os.path.join(L.HERE, "demo_issuer.py"), "init", d, "--alg", "ES256"], check=True,
+                       stdout=subprocess.DEVNULL)
+        pf = os.path.join(S.dir, "v6.port")
+        p = S.spawn([L.PY, os.path.join(L.HERE, "demo_issuer.py"), "serve", d, "--host", "::1",
+                     "--port", "0", "--port-file", pf, "--issuer-file", os.path.join(S.dir, "v6.url")])
+        port = S.wait_port(pf, p)
+        try:
+            with open(os.path.join(S.dir, "v6.url")) as f:
+                self.assertEqual(f.read().strip(), "http://[::1]:%d" % port)
+            import http.client
+            c = http.client.HTTPConnection("::1", port, timeout=10)
+            c.request("GET", "/.well-known/openid-configuration")
+            disc = json.loads(c.getresponse().read())
+            c.close()
+            self.assertEqual(disc["issuer"], "http://[::1]:%d" % port)
+            self.assertEqual(disc["jwks_uri"], "http://[::1]:%d/jwks.json" % port)
+        finally:
+            p.terminate()
+            self.assertEqual(p.wait(10), 0)
+        r = subprocess.run([L.PY, os.path.join(L.HERE, "demo_issuer.py"), "serve", d, "--host", "0.0.0.0",
+                            "--port", "0", "--port-file", os.path.join(S.dir, "any.port")],
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"loopback", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(S.dir, "any.port")))
 
     def test_usage_errors(self):
         import subprocess

@@ -242,6 +242,32 @@ class Process(unittest.TestCase):
         self.assertIn(b"audience alone is rejected", r.stderr)
         self.assertFalse(os.path.exists(os.path.join(S.dir, "bad.port")))
 
+    def test_explicit_discovery_and_conflicting_key_sources(self):
+        iss_b = S.iss["b"]
+        good = os.path.join(S.dir, "disc.json")
+        with open(good, "w") as f:
+            json.dump({"issuers": [{"issuer_url": iss_b, "discovery": True}],
+                       "rules": [{"id": "fdrl_disc", "organization_id": L.ORG, "service_account_id": "svac_x",
+                                  "issuer_url": iss_b, "match": {"audience": L.AUD, "subject_prefix": "demo:*"}}]}, f)
+        p, port = S.start_emulator(good, "disc")
+        try:
+            body = {"grant_type": L.GRANT, "assertion": S.mint("b"), "federation_rule_id": "fdrl_disc",
+                    "organization_id": L.ORG}
+            r = S.request("POST", "/v1/oauth/token", body, {"Content-Type": "application/json"}, port=port)
+            self.assertEqual(r.status, 200, r.data)
+            self.assertEqual(S.request("GET", "/_emu/stats", port=port).json()["jwks_fetches"], 1)
+        finally:
+            p.terminate()
+            p.wait(10)
+        bad = os.path.join(S.dir, "disc_bad.json")
+        with open(bad, "w") as f:
+            json.dump({"issuers": [{"issuer_url": iss_b, "discovery": True, "jwks_url": iss_b + "/jwks.json"}],
+                       "rules": []}, f)
+        r = subprocess.run([L.PY, os.path.join(L.HERE, "anthropic_emulator.py"), "--config", bad,
+                            "--port-file", os.path.join(S.dir, "disc_bad.port")], capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"give one of jwks, jwks_url", r.stderr)
+
     def test_remote_jwks_refused_off_loopback(self):
         bad = os.path.join(S.dir, "bad2.json")
         with open(bad, "w") as f:

@@ -112,6 +112,8 @@ expect "messages call carries the oat01 bearer" "$T/msgs.json" \
 	'[v.split("<")[0] for n, v in d[0]["headers"] if n == "authorization"]' '["Bearer sk-ant-oat01-"]'
 expect "messages call carries the oauth beta" "$T/msgs.json" \
 	'"oauth-2025-04-20" in [b.strip() for n, v in d[0]["headers"] if n == "anthropic-beta" for b in v.split(",")]' "true"
+expect "messages call: the oauth beta alone (no federation beta), anthropic-version 2026-10-21" "$T/msgs.json" \
+	'[v for n, v in d[0]["headers"] if n in ("anthropic-beta", "anthropic-version")]' '["2026-10-21", "oauth-2025-04-20"]'
 expect "messages call sends no x-api-key" "$T/msgs.json" '[n for n, v in d[0]["headers"] if n == "x-api-key"]' "[]"
 # The freshly observed request, for the C side, in the build tree; it must match the committed golden.
 mkdir -p "$WIF_TOP_BUILDDIR/tests/emulator"
@@ -135,6 +137,25 @@ else fail "revoke-retry: $(cat "$T/out" "$T/err")"; fi
 expect "401 retry: 2 exchanges, 3 message attempts (1 denied)" "$EMU_URL/_emu/stats" \
 	'[d["exchanges"]["succeeded"], d["messages"]["attempted"], d["messages_denied_by_reason"]]' '[2, 3, {"unknown_token": 1}]'
 
+# The 401 re-exchange is part of the SDK's retry loop: with maxRetries 0 there is none.
+post /_emu/reset '{}'
+mint
+# shellcheck disable=SC2086
+if sdk revoke-no-retries $fed_env "SDK_FLOW_MINT=$mint_argv"; then fail "maxRetries 0 recovered from a 401"
+else expect "maxRetries 0: the API 401 surfaces" "$T/out" 'd["status"]' 401; fi
+expect "maxRetries 0: 1 exchange, 2 message attempts (1 denied)" "$EMU_URL/_emu/stats" \
+	'[d["exchanges"]["attempted"], d["messages"]["attempted"], d["messages_denied_by_reason"]]' '[1, 2, {"unknown_token": 1}]'
+
+# Env-only federation needs a config root (ANTHROPIC_CONFIG_DIR, XDG_CONFIG_HOME or HOME),
+# though nothing is read there: without one the SDK resolves no credentials at all.
+post /_emu/reset '{}'
+mint
+# shellcheck disable=SC2086
+if (cd "$nd" && env -i PATH="$PATH" $fed_env node sdk_wif_flow.mjs basic) >"$T/out" 2>"$T/err"; then
+	fail "federation worked without any config root"
+else expect "no HOME: the SDK finds no credentials" "$T/out" '"Could not resolve authentication method" in d["error"]' "true"; fi
+expect "no HOME: no exchange attempted" "$EMU_URL/_emu/stats" 'd["exchanges"]["attempted"]' 0
+
 # --- 3. the same JWT twice: the emulator refuses the replay, the SDK surfaces a 401
 post /_emu/reset '{}'
 mint
@@ -143,7 +164,8 @@ if sdk revoke-retry $fed_env 'SDK_FLOW_MINT=["/bin/true"]'; then fail "replayed 
 else expect "SDK reports the replay as a 401" "$T/out" '[d["status"], "Token exchange failed with status 401" in d["error"]]' '[401, true]'; fi
 expect "replay denied as jti_reused" "$EMU_URL/_emu/stats" 'd["denied_by_reason"]' '{"jti_reused": 1}'
 
-# --- 4. exchange faults: the SDK never retries the exchange itself (maxRetries is 2)
+# --- 4. exchange faults: the SDK never retries the exchange itself (basic keeps the
+# default maxRetries 2; the exchange runs in buildRequest, outside the retry loop)
 post /_emu/reset '{}'
 post /_emu/fault '{"mode": "status", "status": 503}'
 mint
@@ -184,7 +206,10 @@ cat >"$cfg/configs/default.json" <<EOF
 EOF
 ok=1
 for run in first second; do
-	sdk basic ANTHROPIC_CONFIG_DIR="$cfg" ANTHROPIC_PROFILE=default && grep -q '"ok":true' "$T/out" || { ok=0; echo "# $run run failed"; }
+	if ! { sdk basic ANTHROPIC_CONFIG_DIR="$cfg" ANTHROPIC_PROFILE=default && grep -q '"ok":true' "$T/out"; }; then
+		ok=0
+		echo "# $run run failed"
+	fi
 done
 if [ $ok = 1 ]; then pass "profile mode: two processes succeed"; else fail "profile mode: $(cat "$T/out" "$T/err")"; fi
 expect "profile mode: the second process used the disk cache" "$EMU_URL/_emu/stats" \
