@@ -3,9 +3,9 @@
  * One pass over every file collects every problem as "FILE:LINE: what is
  * wrong; what to do", so that an operator fixes a file in one round.  The
  * libconfig trees stay alive in cfg->priv: sources point into them and the
- * host services read plugin keys from them.  A file longer than this one
- * would split the checks from the tree walk; they share too much state
- * (errors, warnings, the schema cache) to be worth it. */
+ * host services read plugin keys from them.  The file is long because
+ * every check carries its own explanatory message; a split would put the
+ * field checks (parse_*) beside the loading and merging. */
 #include "config.h"
 
 #include <ctype.h>
