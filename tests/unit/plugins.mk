@@ -1,1 +1,21 @@
-# tests/unit/plugins.mk
+# tests/unit/plugins.mk - the file/exec providers and the core modules
+# behind them: checked file I/O (fileio.c), helper programs (proc.c), and
+# the built plugins dlopen()ed from $(WIF_PLUGIN_BUILD_DIR).
+check_PROGRAMS += tests/unit/test_fileio
+TESTS += tests/unit/test_fileio
+tests_unit_test_fileio_SOURCES = tests/unit/test_fileio.c tests/unit/cutest.h
+tests_unit_test_fileio_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_fileio_LDADD = libwifcore.la $(CUNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_proc
+TESTS += tests/unit/test_proc
+tests_unit_test_proc_SOURCES = tests/unit/test_proc.c tests/unit/cutest.h
+tests_unit_test_proc_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_proc_LDADD = libwifcore.la $(CUNIT_LIBS)
+
+check_PROGRAMS += tests/unit/test_plugins
+TESTS += tests/unit/test_plugins
+tests_unit_test_plugins_SOURCES = tests/unit/test_plugins.c tests/unit/cutest.h
+tests_unit_test_plugins_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
+tests_unit_test_plugins_LDADD = libwifcore.la $(CUNIT_LIBS)
+tests_unit_test_plugins_DEPENDENCIES = libwifcore.la plugins/file.la plugins/exec.la
