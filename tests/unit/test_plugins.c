@@ -9,6 +9,9 @@
  * message names the file or program, and never holds the token (the
  * fixtures' signature and payload are markers searched for in every
  * message and log line).
+ *
+ * Longer than most files: one host harness serves both plugins, and each
+ * error path of each plugin is a case of its own.
  */
 #include "config.h"
 
