@@ -26,6 +26,7 @@
 #include "secmem.h"
 
 #define PROC_DEFAULT_TIMEOUT_MS 10000
+#define PROC_MAX_TIMEOUT_MS (24L * 3600 * 1000)
 #define PROC_MAX_OUT (64u * 1024 * 1024)
 #define PROC_CHUNK 4096
 
@@ -266,6 +267,8 @@ wif_run_program(const char *const *argv, const char *const *env,
 		return wif_err(WIF_E_INVALID_ARG, "run_program: an output cap of "
 		    "%zu bytes is more than the %u allowed", max_out, PROC_MAX_OUT);
 	timeout = timeout_ms > 0 ? timeout_ms : PROC_DEFAULT_TIMEOUT_MS;
+	if (timeout > PROC_MAX_TIMEOUT_MS)
+		timeout = PROC_MAX_TIMEOUT_MS; /* keeps the deadline arithmetic sane */
 	co.max = max_out;
 	if (capture_grow(&co, 0) != 0 || capture_grow(&ce, 0) != 0) {
 		r = wif_err(WIF_E_NOMEM, "out of memory");
