@@ -1,19 +1,30 @@
 /*
  * secmem.c - memory for secrets; see secmem.h.
  *
- * Small blocks (up to 4 KiB, which is every token, assertion and most keys)
- * come from a pool of slabs that are mmap()ed once, mlock()ed (best effort:
- * RLIMIT_MEMLOCK is small for unprivileged users, and the point is to keep
- * secrets out of swap where we can) and marked MADV_DONTDUMP so that no core
- * dump carries them.  Blocks are kept on per-size free lists and wiped on
- * free; slabs are never unmapped (the pool is bounded by peak use).  Doing
- * the mlock once per slab instead of once per allocation is what makes a
- * cache hit (copy a token out, free it) cost well under a microsecond.
- * Larger blocks fall back to malloc + mlock.  A 16-byte header in front of
- * each block records its size class and length.
+ * Small blocks (up to 4 KiB including the header, which is every token,
+ * assertion and most keys) come from a pool of slabs that are mmap()ed once,
+ * mlock()ed (best effort: RLIMIT_MEMLOCK is small for unprivileged users,
+ * and the point is to keep secrets out of swap where we can) and marked
+ * MADV_DONTDUMP so that no core dump carries them.  Blocks are kept on
+ * per-size free lists and wiped on free; slabs are never unmapped (the pool
+ * is bounded by peak use).  Doing the mlock once per slab instead of once
+ * per allocation is what makes a cache hit (copy a token out, free it) cost
+ * well under a microsecond.
  *
- * Under AddressSanitizer every block takes the malloc path, so that ASan
- * still sees overflows and leaks of secret buffers.
+ * Larger blocks get their own page-aligned mapping, locked and marked
+ * MADV_DONTDUMP the same way and unmapped on free.  A private mapping is
+ * used rather than malloc + mlock because mlock works on whole pages and
+ * does not nest: munlock() of one malloc block would unlock a neighbour
+ * sharing its page, and MADV_DONTDUMP could not be applied to malloc memory
+ * at all.
+ *
+ * A 16-byte header in front of each block records its size class and
+ * length, so free needs only the pointer and every block is 16-aligned.
+ *
+ * Under AddressSanitizer every block takes a calloc path (still mlock()ed
+ * best effort), so that ASan sees overflows, use after free and leaks of
+ * secret buffers; the page-sharing caveat above then applies, which is
+ * acceptable in a test build.
  */
 #include "config.h"
 
@@ -22,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "secmem.h"
 
@@ -29,27 +41,27 @@
 #define N_CLASSES 8                 /* 32 B .. 4 KiB blocks (header included) */
 #define MIN_SHIFT 5
 #define SLAB_SIZE (64 * 1024)
-#define BIG 0xffu
+#define CLS_MAP 0xfeu               /* a mapping of its own */
+#define CLS_HEAP 0xffu              /* calloc (sanitizer builds) */
 
 #if defined(__SANITIZE_ADDRESS__)
-#define POOL_CLASSES 0
+#define SECMEM_HEAP 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define POOL_CLASSES 0
+#define SECMEM_HEAP 1
 #endif
-#endif
-#ifndef POOL_CLASSES
-#define POOL_CLASSES N_CLASSES
 #endif
 
 struct hdr {
 	size_t len;                     /* the caller's size */
-	unsigned cls;                   /* size class, or BIG */
+	unsigned cls;                   /* size class, CLS_MAP or CLS_HEAP */
 };
 
 struct freeblk {
 	struct freeblk *next;
 };
+
+_Static_assert(sizeof(struct hdr) <= HDR, "secmem header too large");
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct freeblk *free_lists[N_CLASSES];
@@ -71,9 +83,28 @@ wif_wipe(void *p, size_t n)
 }
 
 static size_t
+map_size(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + HDR + pg - 1) / pg * pg;
+}
+
+#ifndef SECMEM_HEAP
+static size_t
 class_size(unsigned cls)
 {
 	return (size_t)1 << (cls + MIN_SHIFT);
+}
+
+/* Best effort: neither failure makes the memory unusable. */
+static void
+protect(void *p, size_t n)
+{
+	(void)mlock(p, n);
+#ifdef MADV_DONTDUMP
+	(void)madvise(p, n, MADV_DONTDUMP);
+#endif
 }
 
 /* Carve a new slab into blocks of class cls (pool_mu held). */
@@ -87,10 +118,7 @@ refill(unsigned cls)
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (slab == MAP_FAILED)
 		return -1;
-	(void)mlock(slab, SLAB_SIZE);
-#ifdef MADV_DONTDUMP
-	(void)madvise(slab, SLAB_SIZE, MADV_DONTDUMP);
-#endif
+	protect(slab, SLAB_SIZE);
 	for (i = 0; i + bs <= SLAB_SIZE; i += bs) {
 		struct freeblk *b = (struct freeblk *)(void *)(slab + i);
 		b->next = free_lists[cls];
@@ -99,6 +127,25 @@ refill(unsigned cls)
 	return 0;
 }
 
+static unsigned char *
+pool_get(unsigned cls)
+{
+	unsigned char *b = NULL;
+
+	pthread_mutex_lock(&pool_mu);
+	if (free_lists[cls] != NULL || refill(cls) == 0) {
+		b = (unsigned char *)free_lists[cls];
+		free_lists[cls] = free_lists[cls]->next;
+	}
+	pthread_mutex_unlock(&pool_mu);
+	/* Blocks are wiped on free (and fresh slabs are zero): only the
+	 * free-list link is left. */
+	if (b != NULL)
+		memset(b, 0, sizeof(struct freeblk));
+	return b;
+}
+#endif
+
 void *
 wif_secmem_alloc(size_t n)
 {
@@ -106,31 +153,28 @@ wif_secmem_alloc(size_t n)
 	unsigned char *b = NULL;
 	unsigned cls;
 
-	if (n > SIZE_MAX - HDR)
+	if (n > SIZE_MAX / 2)
 		return NULL;
-#if POOL_CLASSES > 0
-	for (cls = 0; cls < POOL_CLASSES && class_size(cls) < n + HDR; cls++)
-		;
+#ifdef SECMEM_HEAP
+	if ((b = calloc(1, n + HDR)) == NULL)
+		return NULL;
+	(void)mlock(b, n + HDR);
+	cls = CLS_HEAP;
 #else
-	cls = N_CLASSES;
-#endif
+	for (cls = 0; cls < N_CLASSES && class_size(cls) < n + HDR; cls++)
+		;
 	if (cls < N_CLASSES) {
-		pthread_mutex_lock(&pool_mu);
-		if (free_lists[cls] != NULL || refill(cls) == 0) {
-			b = (unsigned char *)free_lists[cls];
-			free_lists[cls] = free_lists[cls]->next;
-		}
-		pthread_mutex_unlock(&pool_mu);
-		if (b == NULL)
+		if ((b = pool_get(cls)) == NULL)
 			return NULL;
-		/* Blocks are wiped on free; only the free-list link is left. */
-		memset(b, 0, sizeof(struct freeblk));
 	} else {
-		if ((b = calloc(1, n + HDR)) == NULL)
+		b = mmap(NULL, map_size(n), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (b == MAP_FAILED)
 			return NULL;
-		(void)mlock(b, n + HDR);
-		cls = BIG;
+		protect(b, map_size(n));
+		cls = CLS_MAP;
 	}
+#endif
 	h.len = n;
 	h.cls = cls;
 	memcpy(b, &h, sizeof(h));
@@ -148,9 +192,14 @@ wif_secmem_free(void *p)
 	b = (unsigned char *)p - HDR;
 	memcpy(&h, b, sizeof(h));
 	wif_wipe(b, h.len + HDR);
-	if (h.cls == BIG) {
+	if (h.cls == CLS_HEAP) {
 		(void)munlock(b, h.len + HDR);
 		free(b);
+		return;
+	}
+	if (h.cls == CLS_MAP) {
+		/* Unmapping drops the lock with the pages. */
+		(void)munmap(b, map_size(h.len));
 		return;
 	}
 	pthread_mutex_lock(&pool_mu);
@@ -162,10 +211,13 @@ wif_secmem_free(void *p)
 char *
 wif_secmem_strndup(const char *s, size_t n)
 {
-	size_t len = strnlen(s, n);
-	char *d = wif_secmem_alloc(len + 1);
+	size_t len;
+	char *d;
 
-	if (d == NULL)
+	if (s == NULL)
+		return NULL;
+	len = strnlen(s, n);
+	if ((d = wif_secmem_alloc(len + 1)) == NULL)
 		return NULL;
 	memcpy(d, s, len);
 	d[len] = '\0';
@@ -175,5 +227,5 @@ wif_secmem_strndup(const char *s, size_t n)
 char *
 wif_secmem_strdup(const char *s)
 {
-	return wif_secmem_strndup(s, strlen(s));
+	return s == NULL ? NULL : wif_secmem_strndup(s, strlen(s));
 }
