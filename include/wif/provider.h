@@ -199,8 +199,10 @@ struct wif_host {
 	    WIF_PRINTF(2, 3);
 	const char *(*strerror)(int rc);
 
-	/* The plugin's own config section.  Returns WIF_OK, WIF_E_NOT_FOUND
-	 * when the key is absent.  Strings are borrowed and live as long as the
+	/* The plugin's own config section.  Returns WIF_OK, or WIF_E_NOT_FOUND
+	 * when the key is absent; *out is set to NULL (or left unchanged for
+	 * config_int/config_bool) in that case, so keep defaults in a separate
+	 * variable.  Strings are borrowed and live as long as the
 	 * plugin state (until destroy). */
 	int (*config_string)(const struct wif_host *h, const char *key,
 	                     const char **out);

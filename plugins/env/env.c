@@ -10,6 +10,8 @@
 
 #include <wif/provider.h>
 
+#include "../common/jwtshape.h"
+
 #define ENV_DEFAULT_VARIABLE "ANTHROPIC_IDENTITY_TOKEN"
 #define ENV_MAX 16384
 
@@ -35,13 +37,15 @@ static int
 env_init(const struct wif_host *h, void **state)
 {
 	struct env_state *st;
-	const char *v = ENV_DEFAULT_VARIABLE;
+	const char *v = NULL;
 
 	*state = NULL;
-	(void)h->config_string(h, "variable", &v);
-	if (v == NULL || !valid_name(v)) {
-		h->set_error(h, "variable \"%s\" is not an environment variable "
-		    "name ([A-Za-z_][A-Za-z0-9_]*)", v ? v : "");
+	/* The host sets v to NULL when the key is absent. */
+	if (h->config_string(h, "variable", &v) != WIF_OK || v == NULL)
+		v = ENV_DEFAULT_VARIABLE;
+	if (!valid_name(v)) {
+		h->set_error(h, "variable \"%.128s\" is not an environment "
+		    "variable name ([A-Za-z_][A-Za-z0-9_]*, at most 128)", v);
 		return WIF_E_CONFIG;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
@@ -80,6 +84,12 @@ env_fetch(void *state, const struct wif_fetch_request *req, char **jwt)
 		    "than the %d a JWT may have", st->variable, len, ENV_MAX);
 		return WIF_E_TOO_BIG;
 	}
+	if (!jwtshape_ok(h, v, len)) {
+		h->set_error(h, "environment variable %s does not hold a JWT "
+		    "(three base64url parts, a JSON header with \"alg\"); put the "
+		    "raw identity token in it, nothing else", st->variable);
+		return WIF_E_PROVIDER;
+	}
 	if ((*jwt = h->secure_strndup(h, v, len)) == NULL)
 		return WIF_E_NOMEM;
 	return WIF_OK;
@@ -94,9 +104,11 @@ env_destroy(void *state)
 static int
 env_detect(const struct wif_host *h)
 {
-	const char *name = ENV_DEFAULT_VARIABLE, *v;
+	const char *name = NULL, *v;
 
-	(void)h->config_string(h, "variable", &name);
+	if (h->config_string(h, "variable", &name) != WIF_OK || name == NULL ||
+	    !valid_name(name))
+		name = ENV_DEFAULT_VARIABLE;
 	v = h->getenv(h, name);
 	return v != NULL && *v != '\0';
 }

@@ -18,4 +18,4 @@ TESTS += tests/unit/test_plugins
 tests_unit_test_plugins_SOURCES = tests/unit/test_plugins.c tests/unit/cutest.h
 tests_unit_test_plugins_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_test_plugins_LDADD = libwifcore.la $(CUNIT_LIBS)
-tests_unit_test_plugins_DEPENDENCIES = libwifcore.la plugins/file.la plugins/exec.la
+tests_unit_test_plugins_DEPENDENCIES = libwifcore.la plugins/file.la plugins/exec.la plugins/env.la

@@ -111,6 +111,7 @@ h_config_string(const struct wif_host *h, const char *key, const char **out)
 {
 	const struct kv *kv = kv_find(h, key, WIF_OPT_STRING);
 
+	*out = NULL; /* as the core's host does */
 	if (kv == NULL)
 		return WIF_E_NOT_FOUND;
 	*out = kv->s;
@@ -304,7 +305,7 @@ struct plugin {
 	const struct wif_provider *p;
 };
 
-static struct plugin P_FILE, P_EXEC;
+static struct plugin P_FILE, P_EXEC, P_ENV;
 static char dir[PATH_MAX - 64];
 
 static int
@@ -372,7 +373,8 @@ suite_init(void)
 		return -1;
 	/* must never reach a helper: the exec plugin passes only what it is told */
 	setenv("WIF_TEST_LEAK", "leaked", 1);
-	return load("file", &P_FILE) != 0 || load("exec", &P_EXEC) != 0 ? -1 : 0;
+	return load("file", &P_FILE) != 0 || load("exec", &P_EXEC) != 0 ||
+	    load("env", &P_ENV) != 0 ? -1 : 0;
 }
 
 static int
@@ -382,6 +384,8 @@ suite_cleanup(void)
 		dlclose(P_FILE.dl);
 	if (P_EXEC.dl != NULL)
 		dlclose(P_EXEC.dl);
+	if (P_ENV.dl != NULL)
+		dlclose(P_ENV.dl);
 	rm_rf(dir);
 	return 0;
 }
@@ -1225,6 +1229,110 @@ test_exec_init_errors(void)
 	}
 }
 
+/* ---- env ------------------------------------------------------------- */
+static void
+test_env_table(void)
+{
+	const struct wif_option *o;
+
+	check_table(&P_ENV, "env");
+	check_abi(&P_ENV);
+	CU_ASSERT_PTR_NOT_NULL(P_ENV.p->detect);
+	CU_ASSERT_EQUAL(n_options(P_ENV.p), 1);
+	o = option(P_ENV.p, "variable");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	if (o == NULL)
+		return;
+	CU_ASSERT_EQUAL(o->type, WIF_OPT_STRING);
+	CU_ASSERT_EQUAL(o->flags, 0);
+}
+
+/* No "variable" key: ANTHROPIC_IDENTITY_TOKEN, like the SDKs. */
+static void
+test_env_default_variable(void)
+{
+	static const char *const env[] = { "OTHER=x",
+	    "ANTHROPIC_IDENTITY_TOKEN=  " JWT "\n", NULL };
+	const struct kv none[] = { END };
+	struct outcome o;
+
+	drive(&P_ENV, none, env, &o);
+	CU_ASSERT_EQUAL(o.init_rc, WIF_OK);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	if (o.jwt != NULL)
+		CU_ASSERT_STRING_EQUAL(o.jwt, JWT); /* trimmed */
+	outcome_free(&o);
+	CU_ASSERT_EQUAL(P_ENV.p->detect(host(none, env)), 1);
+}
+
+static void
+test_env_named_variable(void)
+{
+	static const char *const env[] = { "ANTHROPIC_IDENTITY_TOKEN=" JWT2,
+	    "MY_JWT=" JWT, NULL };
+	const struct kv cfg[] = { S("variable", "MY_JWT"), END };
+	struct outcome o;
+
+	drive(&P_ENV, cfg, env, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	if (o.jwt != NULL)
+		CU_ASSERT_STRING_EQUAL(o.jwt, JWT);
+	outcome_free(&o);
+}
+
+static void
+test_env_errors(void)
+{
+	static const char *const unset[] = { "OTHER=1", NULL };
+	static const char *const blank[] = { "ANTHROPIC_IDENTITY_TOKEN= \t ", NULL };
+	static const char *const garbage[] = {
+	    "ANTHROPIC_IDENTITY_TOKEN=sk-ant-api03-notajwt", NULL };
+	static const char *const two_parts[] = {
+	    "ANTHROPIC_IDENTITY_TOKEN=" HDR "." PAY, NULL };
+	const struct kv none[] = { END };
+	const struct kv bad_name[] = { S("variable", "1NOPE"), END };
+	const struct kv dash[] = { S("variable", "A-B"), END };
+	const struct kv empty_name[] = { S("variable", ""), END };
+	static char big[16384 + 64];
+	const char *bigenv[] = { big, NULL };
+	struct outcome o;
+	size_t n;
+
+	drive(&P_ENV, none, unset, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_NOT_APPLICABLE);
+	CU_ASSERT(err_has("ANTHROPIC_IDENTITY_TOKEN is not set"));
+	CU_ASSERT_EQUAL(P_ENV.p->detect(host(none, unset)), 0);
+
+	drive(&P_ENV, none, blank, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	CU_ASSERT(err_has("is empty"));
+
+	drive(&P_ENV, none, garbage, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	CU_ASSERT(err_has("does not hold a JWT"));
+	CU_ASSERT(strstr(TH.err, "notajwt") == NULL);
+
+	drive(&P_ENV, none, two_parts, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	CU_ASSERT(err_has("does not hold a JWT"));
+	assert_no_secret();
+
+	n = (size_t)snprintf(big, sizeof(big), "ANTHROPIC_IDENTITY_TOKEN=");
+	memset(big + n, 'a', sizeof(big) - n - 1);
+	big[sizeof(big) - 1] = '\0';
+	drive(&P_ENV, none, bigenv, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_TOO_BIG);
+	CU_ASSERT(err_has("16384"));
+
+	drive(&P_ENV, bad_name, unset, &o);
+	CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+	CU_ASSERT(err_has("1NOPE"));
+	drive(&P_ENV, dash, unset, &o);
+	CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+	drive(&P_ENV, empty_name, unset, &o);
+	CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+}
+
 static const struct cu_test tests[] = {
 	{ "file: table", test_file_table },
 	{ "file: ABI major 2 refused", test_file_abi },
@@ -1254,6 +1362,10 @@ static const struct cu_test tests[] = {
 	{ "exec: argv without a shell", test_exec_argv },
 	{ "exec: environment", test_exec_env },
 	{ "exec: init errors", test_exec_init_errors },
+	{ "env: table", test_env_table },
+	{ "env: ANTHROPIC_IDENTITY_TOKEN by default", test_env_default_variable },
+	{ "env: a named variable", test_env_named_variable },
+	{ "env: unset, empty, not a JWT, too big, bad names", test_env_errors },
 	{ NULL, NULL },
 };
 
