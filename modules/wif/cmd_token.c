@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "creds.h"
+#include "host.h"
 #include "err.h"
 #include "local.h"
 #include "secmem.h"
@@ -47,6 +48,7 @@ get_token(const struct token_opts *o, struct wif_resolution *res,
           struct wif_token **tok, const char **profile_out)
 {
 	const char *from = NULL, *profile;
+	int64_t rem;
 	int r;
 
 	if ((r = wif_resolve(cli_config_path, o->profile, res)) != WIF_OK)
@@ -58,6 +60,20 @@ get_token(const struct token_opts *o, struct wif_resolution *res,
 	    o->force ? WIF_LOCAL_FORCE : 0, tok, &from)) != WIF_OK)
 		return cli_fail(r == WIF_E_CONFIG ? CLI_EXIT_CONFIG : CLI_EXIT_FAIL,
 		    r, "token");
+	/* Even a token just issued can fall short of --min-valid: the server
+	 * decides the lifetime.  A consumer asking for a guarantee gets an
+	 * error, never a token that breaks its assumption. */
+	rem = (*tok)->expires_at - wif_clock_now();
+	if (o->min_valid > 0 && rem < o->min_valid) {
+		fprintf(stderr, "wif: token: profile %s: the freshest token is "
+		    "valid for %lld s, less than --min-valid %d (the server "
+		    "issued it for %lld s); ask for less\n", profile,
+		    (long long)rem, o->min_valid,
+		    (long long)((*tok)->expires_at - (*tok)->obtained_at));
+		wif_token_free(*tok);
+		*tok = NULL;
+		return CLI_EXIT_FAIL;
+	}
 	return CLI_EXIT_OK;
 }
 
@@ -230,6 +246,9 @@ cmd_exec(int argc, char **argv)
 		    "removes it from the child's environment\n");
 		unsetenv("ANTHROPIC_API_KEY");
 	}
+	/* A literal identity JWT is a secret the child has no use for: the
+	 * token below is its credential, and assertions are single-use. */
+	unsetenv("ANTHROPIC_IDENTITY_TOKEN");
 	if (getenv("ANTHROPIC_AUTH_TOKEN") != NULL)
 		fprintf(stderr, "wif: warning: ANTHROPIC_AUTH_TOKEN was already "
 		    "set; the child gets the token of profile %s instead\n", profile);

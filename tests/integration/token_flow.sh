@@ -88,7 +88,13 @@ check "env format" test "$(out)" = "ANTHROPIC_AUTH_TOKEN='$TOK'"
 before=$(emu_stat exchanges.succeeded)
 W token --min-valid 700
 check "--min-valid beyond the cached token's life: a fresh exchange" test "$(emu_stat exchanges.succeeded)" -eq $((before + 1))
-check "--min-valid: still prints a token" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/out"
+check "--min-valid the server cannot meet: exit 1" test $RC -eq 1
+check "--min-valid the server cannot meet: no token printed" test ! -s "$T_DIR/out"
+check "--min-valid the server cannot meet: says why and what to do" \
+    grep -qE 'profile default: the freshest token is valid for [0-9]+ s, less than --min-valid 700 .*ask for less' "$T_DIR/err"
+W token --min-valid 500
+check "--min-valid the new token meets: served from the cache" test "$(emu_stat exchanges.succeeded)" -eq $((before + 1))
+check "--min-valid met: prints the token" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/out"
 TOK=$(out)
 W token --format yaml
 check "unknown format is a usage error" test $RC -eq 2
@@ -141,11 +147,12 @@ check "status: a partial federation environment is named with what is missing" \
     grep -qE 'partially configured.*ANTHROPIC_ORGANIZATION_ID' "$T_DIR/out"
 
 # --- exec and env --------------------------------------------------------------
-ANTHROPIC_API_KEY=sk-ant-api03-xxxx W exec -- /usr/bin/env
+ANTHROPIC_API_KEY=sk-ant-api03-xxxx ANTHROPIC_IDENTITY_TOKEN=literal-jwt-marker W exec -- /usr/bin/env
 check "exec: runs the command" test $RC -eq 0
 check "exec: child gets ANTHROPIC_AUTH_TOKEN" grep -qxF "ANTHROPIC_AUTH_TOKEN=$TOK" "$T_DIR/out"
 check "exec: child does not get ANTHROPIC_API_KEY" not_contains "$T_DIR/out" "ANTHROPIC_API_KEY"
 check "exec: says it removed ANTHROPIC_API_KEY" contains "$T_DIR/err" "removes it"
+check "exec: child does not get a literal identity JWT" not_contains "$T_DIR/out" "literal-jwt-marker"
 W exec -- /bin/sh -c 'exit 7'
 check "exec: exit status is the child's" test $RC -eq 7
 W exec -- /nonexistent/program
