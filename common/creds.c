@@ -61,16 +61,65 @@ sdk_config_dir(char *buf, size_t len)
 	const char *d;
 	struct passwd *pw;
 
-	if ((d = env("ANTHROPIC_CONFIG_DIR")) != NULL)
+	/* A setuid/setgid process takes no directory from its caller. */
+	if (getuid() != geteuid() || getgid() != getegid())
+		d = NULL;
+	else
+		d = env("ANTHROPIC_CONFIG_DIR");
+	if (d != NULL)
 		snprintf(buf, len, "%s", d);
-	else if ((d = env("XDG_CONFIG_HOME")) != NULL)
+	else if (getuid() == geteuid() && (d = env("XDG_CONFIG_HOME")) != NULL)
 		snprintf(buf, len, "%s/anthropic", d);
-	else if ((d = env("HOME")) != NULL)
+	else if (getuid() == geteuid() && (d = env("HOME")) != NULL)
 		snprintf(buf, len, "%s/.config/anthropic", d);
 	else if ((pw = getpwuid(geteuid())) != NULL)
 		snprintf(buf, len, "%s/.config/anthropic", pw->pw_dir);
 	else
 		snprintf(buf, len, "/nonexistent/.config/anthropic");
+}
+
+/*
+ * As root, an SDK profile file decides which file wif reads and where it
+ * sends what it read: one under a user's HOME (kept by sudo, or a
+ * user-writable ANTHROPIC_CONFIG_DIR) would let that user point root at a
+ * token root can read and a server the user runs.  So for a privileged
+ * process the file, configs/ and the config directory must be owned by
+ * root (or the effective user) and writable by no one else.
+ */
+static int
+sdk_file_trusted(const char *config_dir, const char *path)
+{
+	char dirs[2][4200];
+	const char *check[3];
+	struct stat st;
+	uid_t euid = geteuid();
+	size_t i;
+
+	if (euid != 0 && getuid() == euid)
+		return WIF_OK;
+	snprintf(dirs[0], sizeof(dirs[0]), "%s/configs", config_dir);
+	snprintf(dirs[1], sizeof(dirs[1]), "%s", config_dir);
+	check[0] = path;
+	check[1] = dirs[0];
+	check[2] = dirs[1];
+	for (i = 0; i < 3; i++) {
+		if (stat(check[i], &st) != 0)
+			return wif_err(WIF_E_NOT_FOUND, "%s: %s", check[i],
+			    strerror(errno));
+		if (st.st_uid != 0 && st.st_uid != euid)
+			return wif_err(WIF_E_PERM, "%s is owned by uid %u: running "
+			    "as root, wif reads SDK profile files only when they "
+			    "and their directories belong to root (use "
+			    "/etc/wif/wif.conf for root's workloads)", check[i],
+			    (unsigned)st.st_uid);
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+			return wif_err(WIF_E_PERM, "%s is writable by %s (mode "
+			    "%04o): running as root, wif refuses SDK profile files "
+			    "others can change; chmod go-w %s", check[i],
+			    (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+			    (unsigned)(st.st_mode & 07777), check[i]);
+	}
+	return WIF_OK;
 }
 
 /* The SDKs' profile-name rule, plus PY's "no leading dot". */
@@ -202,6 +251,10 @@ read_sdk_profile(const struct wif_resolution *res, const char *name,
 	snprintf(path, pathlen, "%s/configs/%s.json", res->config_dir, name);
 	if ((r = wif_read_file(path, SDK_PROFILE_MAX, 0, &buf, &len)) != WIF_OK)
 		return r;
+	if ((r = sdk_file_trusted(res->config_dir, path)) != WIF_OK) {
+		wif_secmem_free(buf);
+		return r;
+	}
 	root = json_tokener_parse(buf);
 	wif_secmem_free(buf);
 	if (root == NULL || !json_object_is_type(root, json_type_object)) {

@@ -304,6 +304,53 @@ test_quotes_escaped_controls_refused(void)
 	wif_resolution_free(&res);
 }
 
+/* Root never follows an SDK profile file someone else owns or can change. */
+static void
+test_root_refuses_foreign_sdk_profile(void)
+{
+	struct wif_resolution res;
+	char path[4400];
+
+	fresh_env();
+	setenv("ANTHROPIC_PROFILE", "ci", 1);
+	write_file("configs/ci.json",
+	    "{\"authentication\":{\"type\":\"oidc_federation\",\"federation_rule_id\":"
+	    "\"fdrl_ci\",\"identity_token\":{\"source\":\"file\",\"path\":\"/t\"}},"
+	    "\"organization_id\":\"00000000-0000-4000-8000-000000000003\"}");
+	snprintf(path, sizeof(path), "%s/configs/ci.json", dir);
+	CU_ASSERT_EQUAL_FATAL(chmod(path, 0666), 0);
+	if (geteuid() != 0) {
+		/* A user's own files are theirs to keep as they like. */
+		CU_ASSERT_EQUAL(wif_resolve(NULL, NULL, &res), WIF_OK);
+		wif_resolution_free(&res);
+		return;
+	}
+	CU_ASSERT_EQUAL(wif_resolve(NULL, NULL, &res), WIF_E_PERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(wif_err_detail(), "writable by everyone"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(wif_err_detail(), "ci.json"));
+	wif_resolution_free(&res);
+
+	CU_ASSERT_EQUAL_FATAL(chmod(path, 0644), 0);
+	CU_ASSERT_EQUAL_FATAL(chown(path, 65534, 65534), 0);
+	CU_ASSERT_EQUAL(wif_resolve(NULL, NULL, &res), WIF_E_PERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(wif_err_detail(), "owned by uid 65534"));
+	wif_resolution_free(&res);
+
+	/* configs/ owned by someone else: refused too. */
+	CU_ASSERT_EQUAL_FATAL(chown(path, 0, 0), 0);
+	snprintf(path, sizeof(path), "%s/configs", dir);
+	CU_ASSERT_EQUAL_FATAL(chown(path, 65534, 65534), 0);
+	CU_ASSERT_EQUAL(wif_resolve(NULL, NULL, &res), WIF_E_PERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(wif_err_detail(), "configs is owned by uid 65534"));
+	wif_resolution_free(&res);
+	CU_ASSERT_EQUAL(chown(path, 0, 0), 0);
+
+	/* root-owned and not writable by others: used. */
+	CU_ASSERT_EQUAL(wif_resolve(NULL, NULL, &res), WIF_OK);
+	CU_ASSERT_STRING_EQUAL(res.profile, "ci");
+	wif_resolution_free(&res);
+}
+
 static const struct cu_test tests[] = {
 	{ "nothing configured", test_nothing_configured },
 	{ "environment federation with a token file", test_env_federation_file },
@@ -316,6 +363,7 @@ static const struct cu_test tests[] = {
 	{ "user_oauth profile refused", test_user_oauth_profile_refused },
 	{ "wif.conf wins", test_wif_conf_wins },
 	{ "quoting and control characters", test_quotes_escaped_controls_refused },
+	{ "root refuses a foreign or writable SDK profile", test_root_refuses_foreign_sdk_profile },
 	{ NULL, NULL },
 };
 
