@@ -79,7 +79,9 @@ make_key(const struct wif_resolution *res, const char *profile, char *key,
 	if (r != WIF_OK)
 		return r;
 	wif_hex(d, sizeof(d), hex);
-	snprintf(key, keylen, "%s-%.12s", profile, hex);
+	/* The hash covers the whole profile name, so a long name shortened
+	 * for the file name (the cache allows 128 characters) stays unique. */
+	snprintf(key, keylen, "%.64s-%.16s", profile, hex);
 	return WIF_OK;
 }
 

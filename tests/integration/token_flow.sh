@@ -146,6 +146,17 @@ ANTHROPIC_FEDERATION_RULE_ID=fdrl_x W status
 check "status: a partial federation environment is named with what is missing" \
     grep -qE 'partially configured.*ANTHROPIC_ORGANIZATION_ID' "$T_DIR/out"
 
+# --- the longest profile name the config allows still caches ---------------
+LONG=$(printf 'p%.0s' $(seq 128))
+sed "s/name = \"default\"/name = \"$LONG\"/" "$T_DIR/wif.conf" >"$T_DIR/long.conf"
+before=$(emu_stat exchanges.succeeded)
+run_wif -c "$T_DIR/long.conf" token -p "$LONG"
+check "128-character profile name: a token" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/out"
+check "128-character profile name: no cache warning" not_contains "$T_DIR/err" "cannot write"
+run_wif -c "$T_DIR/long.conf" token -p "$LONG"
+check "128-character profile name: second call served from the cache" \
+    test "$(emu_stat exchanges.succeeded)" -eq $((before + 1))
+
 # --- exec and env --------------------------------------------------------------
 ANTHROPIC_API_KEY=sk-ant-api03-xxxx ANTHROPIC_IDENTITY_TOKEN=literal-jwt-marker W exec -- /usr/bin/env
 check "exec: runs the command" test $RC -eq 0
