@@ -505,8 +505,8 @@ wif_filecache_remove(const char *dir, const char *key)
  * The lock file is never removed: a process blocked in flock() on an
  * unlinked inode would not exclude one that created a new file.
  */
-int
-wif_filecache_lock(const char *dir, const char *key, int *fd)
+static int
+lock_key(const char *dir, const char *key, int nonblock, int *fd)
 {
 	char path[PATH_MAX_LEN];
 	struct stat st;
@@ -530,15 +530,31 @@ wif_filecache_lock(const char *dir, const char *key, int *fd)
 		return wif_err(WIF_E_PERM, "lock file %s is not a regular file "
 		    "owned by you; remove it", path);
 	}
-	while (flock(lfd, LOCK_EX) == -1) {
+	while (flock(lfd, LOCK_EX | (nonblock ? LOCK_NB : 0)) == -1) {
 		if (errno == EINTR)
 			continue;
+		if (nonblock && errno == EWOULDBLOCK) {
+			close(lfd);
+			return WIF_OK; /* *fd stays -1: someone else holds it */
+		}
 		r = wif_err(WIF_E_IO, "cannot lock %s: %s", path, strerror(errno));
 		close(lfd);
 		return r;
 	}
 	*fd = lfd;
 	return WIF_OK;
+}
+
+int
+wif_filecache_lock(const char *dir, const char *key, int *fd)
+{
+	return lock_key(dir, key, 0, fd);
+}
+
+int
+wif_filecache_trylock(const char *dir, const char *key, int *fd)
+{
+	return lock_key(dir, key, 1, fd);
 }
 
 void

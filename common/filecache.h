@@ -31,6 +31,9 @@ int wif_filecache_write(const char *dir, const char *key, const struct wif_token
 int wif_filecache_remove(const char *dir, const char *key);
 /* Exclusive flock on <dir>/<key>.lock; *fd to pass to unlock. Blocks. */
 int wif_filecache_lock(const char *dir, const char *key, int *fd);
+/* The same without waiting: WIF_OK with *fd == -1 when another process
+ * holds the lock. */
+int wif_filecache_trylock(const char *dir, const char *key, int *fd);
 void wif_filecache_unlock(int fd);
 
 #endif

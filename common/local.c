@@ -266,6 +266,18 @@ out:
 	return r;
 }
 
+/* After a failed refresh in the advisory window, other processes serve the
+ * cached token for this long before one of them tries again. */
+#define ADVISORY_BACKOFF_S 5
+
+/*
+ * In the advisory window the cached token is still good, so no consumer
+ * waits for a refresh: one process (whoever gets the lock without waiting)
+ * refreshes, the others serve the cached token; after a failure, everyone
+ * serves it for ADVISORY_BACKOFF_S before the next try.  Only when the
+ * token is inside the mandatory window (or absent, or short of min_valid)
+ * do callers queue on the lock, so that exactly one of them exchanges.
+ */
 int
 wif_local_token(const struct wif_resolution *res, const char *profile,
                 int min_valid, unsigned flags, struct wif_token **out,
@@ -275,7 +287,7 @@ wif_local_token(const struct wif_resolution *res, const char *profile,
 	struct wif_token *cached = NULL;
 	struct record rec;
 	int64_t now;
-	int r, lockfd = -1;
+	int r, lockfd = -1, force = (flags & WIF_LOCAL_FORCE) != 0;
 
 	*out = NULL;
 	*served_from = "";
@@ -284,25 +296,39 @@ wif_local_token(const struct wif_resolution *res, const char *profile,
 		return r;
 	rec_read(dir, key, &rec);
 	now = wif_clock_now();
+	if (wif_filecache_read(dir, key, &cached) != WIF_OK)
+		cached = NULL;
 	/* Fast path: no lock, no plugin, no network. */
-	if (!(flags & WIF_LOCAL_FORCE) &&
-	    wif_filecache_read(dir, key, &cached) == WIF_OK &&
-	    fresh(cached, &rec, min_valid, now)) {
+	if (!force && cached != NULL && fresh(cached, &rec, min_valid, now)) {
 		*out = cached;
 		*served_from = "cache";
 		return WIF_OK;
 	}
+	if (!force && cached != NULL && usable(cached, &rec, min_valid, now)) {
+		if (rec.last_rc != WIF_OK && rec.last_refresh_at != 0 &&
+		    now - rec.last_refresh_at < ADVISORY_BACKOFF_S) {
+			*out = cached;
+			*served_from = "cache (last refresh failed; backing off)";
+			return WIF_OK;
+		}
+		if ((r = wif_filecache_trylock(dir, key, &lockfd)) != WIF_OK)
+			goto out;
+		if (lockfd < 0) {
+			*out = cached;
+			*served_from = "cache (another process is refreshing)";
+			return WIF_OK;
+		}
+	} else if ((r = wif_filecache_lock(dir, key, &lockfd)) != WIF_OK) {
+		goto out;
+	}
+	/* Whoever held the lock before us may have refreshed already. */
 	wif_token_free(cached);
 	cached = NULL;
-	if ((r = wif_filecache_lock(dir, key, &lockfd)) != WIF_OK)
-		return r;
-	/* Whoever held the lock before us may have refreshed already. */
 	rec_read(dir, key, &rec);
 	now = wif_clock_now();
 	if (wif_filecache_read(dir, key, &cached) != WIF_OK)
 		cached = NULL;
-	if (cached != NULL && !(flags & WIF_LOCAL_FORCE) &&
-	    fresh(cached, &rec, min_valid, now)) {
+	if (cached != NULL && !force && fresh(cached, &rec, min_valid, now)) {
 		*out = cached;
 		*served_from = "cache";
 		r = WIF_OK;
@@ -311,7 +337,7 @@ wif_local_token(const struct wif_resolution *res, const char *profile,
 	r = refresh_locked(res, profile, dir, key, &rec, out);
 	if (r == WIF_OK) {
 		*served_from = "minted";
-	} else if (cached != NULL && !(flags & WIF_LOCAL_FORCE) &&
+	} else if (cached != NULL && !force &&
 	    usable(cached, &rec, min_valid, wif_clock_now())) {
 		/* Advisory window: a failed refresh keeps the valid token. */
 		log_warnx("%s; serving the cached token, which is valid for "

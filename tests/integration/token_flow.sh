@@ -217,16 +217,32 @@ f_expect "truncated body" '{"mode":"truncated","count":-1}' 1 "" ""
 
 # --- a valid cached token is served through an outage; never a dying one ---
 reset
+rm -rf "$T_DIR/run/wif"
 conf "$T_DIR/adv.conf" "" "refresh = { advisory = 600; mandatory = 30; };"
 run_wif -c "$T_DIR/adv.conf" token
 ADV=$(out)
 check "advisory: minted" test $RC -eq 0
+# While one process refreshes (holds the key's lock), others in the advisory
+# window do not queue behind it: they serve the cached token at once.
+lock=$(echo "$T_DIR"/run/wif/default-*.lock)
+$PY -c 'import fcntl,sys,time
+f=open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(120)' "$lock" & holder=$!
+i=0; while flock -n "$lock" true && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+att=$(emu_stat exchanges.attempted)
+run_wif -c "$T_DIR/adv.conf" token
+check "advisory, another process refreshing: the cached token at once" test "$(out)" = "$ADV"
+check "advisory, another process refreshing: no exchange attempted" test "$(emu_stat exchanges.attempted)" -eq "$att"
+kill $holder 2>/dev/null; wait $holder 2>/dev/null || true
 fault '{"mode":"status","status":503,"count":-1}'
 run_wif -c "$T_DIR/adv.conf" token
 cp "$T_DIR/err" "$T_DIR/adv.err"
 check "advisory outage: the cached token is still served" test "$(out)" = "$ADV"
 check "advisory outage: exit 0" test $RC -eq 0
 check "advisory outage: says the refresh failed" contains "$T_DIR/err" "serving the cached token"
+att=$(emu_stat exchanges.attempted)
+run_wif -c "$T_DIR/adv.conf" token
+check "advisory outage, just failed: the next caller backs off (same token)" test "$(out)" = "$ADV"
+check "advisory outage, just failed: no new exchange attempt" test "$(emu_stat exchanges.attempted)" -eq "$att"
 run_wif -c "$T_DIR/adv.conf" status
 check "advisory outage: status shows the last error" grep -qE 'last error:.*503' "$T_DIR/out"
 reset
