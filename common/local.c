@@ -371,6 +371,8 @@ wif_local_status_get(const struct wif_resolution *res, const char *profile,
 	st->last_refresh_at = rec.last_refresh_at;
 	st->last_rc = rec.last_rc;
 	st->attempts = rec.attempts;
+	st->advisory = rec.advisory;
+	st->mandatory = rec.mandatory;
 	st->identity_exp = rec.identity_exp;
 	snprintf(st->last_error, sizeof(st->last_error), "%s", rec.last_error);
 	snprintf(st->provider, sizeof(st->provider), "%s", rec.provider);

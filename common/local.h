@@ -35,6 +35,7 @@ struct wif_local_status {
 	char provider[64];
 	char request_id[128];
 	int attempts;
+	int advisory, mandatory;         /* the profile's windows, seconds */
 	char iss[256], sub[256];
 	int64_t identity_exp;
 	char source_state[256];          /* describe() of the source, if any */

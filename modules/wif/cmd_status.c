@@ -13,16 +13,17 @@
 #include "err.h"
 #include "local.h"
 
+/* The profile's own windows, as the last refresh recorded them. */
 static const char *
-tier(const struct wif_token *t, int64_t now)
+tier(const struct wif_local_status *st, int64_t now)
 {
-	int64_t rem = t->expires_at - now;
+	int64_t rem = st->token->expires_at - now;
 
 	if (rem <= 0)
 		return "expired";
-	if (rem <= 30)
+	if (rem <= st->mandatory)
 		return "mandatory window: will be refreshed before use";
-	if (rem <= 120)
+	if (rem <= st->advisory)
 		return "advisory window: the next request refreshes it";
 	return "fresh";
 }
@@ -83,7 +84,7 @@ print_text(const struct wif_resolution *res, const char *profile,
 		cli_fmt_rel(st->token->expires_at, now, b, sizeof(b));
 		printf("  %-20s %.16s… (cached in %s)\n", "token:",
 		    st->token->access_token, st->dir);
-		printf("  %-20s %s (%s) - %s\n", "expires:", a, b, tier(st->token, now));
+		printf("  %-20s %s (%s) - %s\n", "expires:", a, b, tier(st, now));
 	} else
 		printf("  %-20s none cached yet (`wif token` mints one)\n", "token:");
 	if (st->has_record) {
@@ -158,7 +159,7 @@ print_json(const struct wif_resolution *res, const char *profile,
 			printf(",\"expires_at\":%lld,\"remaining\":%lld,\"state\":",
 			    (long long)st->token->expires_at,
 			    (long long)(st->token->expires_at - now));
-			cli_json_str(stdout, tier(st->token, now));
+			cli_json_str(stdout, tier(st, now));
 			printf("}");
 		} else
 			printf("null");

@@ -222,6 +222,10 @@ conf "$T_DIR/adv.conf" "" "refresh = { advisory = 600; mandatory = 30; };"
 run_wif -c "$T_DIR/adv.conf" token
 ADV=$(out)
 check "advisory: minted" test $RC -eq 0
+run_wif -c "$T_DIR/adv.conf" status --json
+check "status: the profile's own advisory window (600 s), not the default" $PY -c '
+import json,sys; d=json.load(open(sys.argv[1]))
+assert d["token"]["state"].startswith("advisory window"), d["token"]["state"]' "$T_DIR/out"
 # While one process refreshes (holds the key's lock), others in the advisory
 # window do not queue behind it: they serve the cached token at once.
 lock=$(echo "$T_DIR"/run/wif/default-*.lock)
