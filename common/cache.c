@@ -401,6 +401,10 @@ wif_cache_get(struct wif_cache *c, const char *profile,
 				break;
 			}
 		}
+		if (flags & WIF_CACHE_NOWAIT) {
+			r = WIF_CACHE_WOULD_BLOCK;
+			goto out;
+		}
 		if (!e->refreshing) {
 			r = refresh_here(e, flags, out);
 			goto out;

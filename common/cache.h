@@ -25,6 +25,10 @@
 #include "token.h"
 
 #define WIF_CACHE_FORCE 0x01u        /* ignore the cached token (after an API 401) */
+#define WIF_CACHE_NOWAIT 0x02u       /* serve from the cache or return
+                                        WIF_CACHE_WOULD_BLOCK; never refresh here
+                                        (a daemon's event loop must not block) */
+#define WIF_CACHE_WOULD_BLOCK 1      /* not a wif_rc: see WIF_CACHE_NOWAIT */
 #define WIF_ADVISORY_BACKOFF 5       /* seconds between failed advisory refreshes */
 
 struct wif_cache;

@@ -1,10 +1,9 @@
 # The core: config, loader, host services, http, jwt, crypto, ... (libwifcore)
 noinst_LTLIBRARIES += libwifcore.la
 libwifcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
-libwifcore_la_LIBADD = $(CURL_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
+libwifcore_la_LIBADD = libwifclient.la $(CURL_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(LIBCONFIG_LIBS)
 libwifcore_la_SOURCES = \
 	common/err.c common/err.h \
-	common/rc.c \
 	common/log.c common/log.h \
 	common/secmem.c common/secmem.h \
 	common/crypto.c common/crypto.h \

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <wif/rc.h>
+#include <wif/wif.h>
 
 const char *
 wif_strerror(int rc)

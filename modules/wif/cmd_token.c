@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "client.h"
 #include "creds.h"
+#include "log.h"
 #include "host.h"
 #include "err.h"
 #include "local.h"
@@ -42,15 +44,79 @@ parse_min_valid(const char *s, int *out)
 	return 0;
 }
 
-/* Resolve + local mode: the token, or a printed error and an exit code. */
+/*
+ * Ask wifd, the host's shared cache.  Not for an explicit configuration
+ * (-c, $WIF_CONFIG: the caller wants that file, in-process) or --force.
+ * Returns 1 when the daemon answered (ex set, *tok on success), 0 when
+ * there is no daemon and local mode should run.
+ */
+static int
+daemon_token(const struct token_opts *o, struct wif_token **tok,
+             const char **profile_out, int *ex)
+{
+	static char served[160];
+	wif_handle *h = NULL;
+	wif_credential *c = NULL;
+	struct wif_token *t;
+	const char *v;
+	int r;
+
+	if (cli_config_path != NULL || o->force ||
+	    ((v = getenv(WIF_CONFIG_ENV)) != NULL && *v != '\0'))
+		return 0;
+	if (wif_open(NULL, 0, &h) != WIF_OK)
+		return 0;
+	r = wif_get_token(h, o->profile, o->min_valid, &c);
+	if (r == WIF_E_NO_DAEMON) {
+		log_debug("%s; running the core in-process", wif_error(h));
+		wif_close(h);
+		return 0;
+	}
+	if (r != WIF_OK) {
+		fprintf(stderr, "wif: token: wifd (%s): %s\n",
+		    wif_client_socket(h), wif_error(h));
+		wif_close(h);
+		*ex = CLI_EXIT_FAIL;
+		return 1;
+	}
+	wif_close(h);
+	snprintf(served, sizeof(served), "%s", wif_credential_profile(c));
+	*profile_out = served;
+	*ex = CLI_EXIT_FAIL;
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->access_token = wif_secmem_strdup(wif_credential_token(c))) ==
+	    NULL) {
+		free(t);
+		wif_credential_free(c);
+		fprintf(stderr, "wif: token: out of memory\n");
+		return 1;
+	}
+	t->access_token_len = strlen(t->access_token);
+	t->expires_at = wif_credential_expires_at(c);
+	t->obtained_at = wif_clock_now();
+	wif_credential_free(c);
+	*tok = t;
+	*ex = CLI_EXIT_OK;
+	return 1;
+}
+
+/* wifd, else resolve + local mode: the token, or a printed error and an
+ * exit code. */
 static int
 get_token(const struct token_opts *o, struct wif_resolution *res,
           struct wif_token **tok, const char **profile_out)
 {
-	const char *from = NULL, *profile;
+	const char *from = NULL, *profile = NULL;
 	int64_t rem;
-	int r;
+	int r, ex;
 
+	memset(res, 0, sizeof(*res));
+	if (daemon_token(o, tok, &profile, &ex)) {
+		*profile_out = profile;
+		if (ex != CLI_EXIT_OK)
+			return ex;
+		goto check;
+	}
 	if ((r = wif_resolve(cli_config_path, o->profile, res)) != WIF_OK)
 		return cli_fail(r == WIF_E_NO_CREDENTIALS ? CLI_EXIT_CONFIG :
 		    CLI_EXIT_FAIL, r, "token");
@@ -60,6 +126,7 @@ get_token(const struct token_opts *o, struct wif_resolution *res,
 	    o->force ? WIF_LOCAL_FORCE : 0, tok, &from)) != WIF_OK)
 		return cli_fail(r == WIF_E_CONFIG ? CLI_EXIT_CONFIG : CLI_EXIT_FAIL,
 		    r, "token");
+check:
 	/* Even a token just issued can fall short of --min-valid: the server
 	 * decides the lifetime.  A consumer asking for a guarantee gets an
 	 * error, never a token that breaks its assumption. */

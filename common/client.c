@@ -1,0 +1,385 @@
+/*
+ * client.c - the client half of libwif (libc only): wif.h over wifd's
+ * Unix socket.  See wif.h, client.h and wifd(8) for the protocol.
+ *
+ * Trust: the socket must be a socket, and the process listening on it
+ * (SO_PEERCRED of the connected socket, which cannot be swapped after the
+ * fact, unlike a stat of the path) must run as root, as the configured
+ * daemon user or as the caller.  A token is only ever sent to us, never by
+ * us, but a rogue listener could hand out a token of its choosing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <wif/wif.h>
+
+#include "client.h"
+#include "wire.h"
+
+#ifndef WIF_DAEMON_USER
+#define WIF_DAEMON_USER "root"
+#endif
+
+struct wif_handle {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int timeout_ms;
+	char err[1024];
+};
+
+struct wif_credential {
+	char *token;                    /* mlock()ed best effort, wiped */
+	size_t token_len;
+	int64_t expires_at;
+	char profile[160];
+};
+
+static int
+fail(wif_handle *h, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h->err, sizeof(h->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+wif_open(const char *socket_path, unsigned flags, wif_handle **out)
+{
+	wif_handle *h;
+	const char *p = socket_path;
+
+	*out = NULL;
+	if (flags != 0)
+		return WIF_E_INVALID_ARG;
+	if (p == NULL && ((p = getenv("WIF_SOCKET")) == NULL || *p == '\0'))
+#ifdef WIF_DEFAULT_SOCKET
+		p = WIF_DEFAULT_SOCKET;         /* configure's, = the daemon's */
+#else
+		p = WIF_DEFAULT_SOCKET_PATH;
+#endif
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return WIF_E_NOMEM;
+	if (p[0] != '/' || strlen(p) >= sizeof(h->path)) {
+		free(h);
+		return WIF_E_INVALID_ARG;
+	}
+	memcpy(h->path, p, strlen(p) + 1);
+	h->timeout_ms = 60000;
+	*out = h;
+	return WIF_OK;
+}
+
+void
+wif_close(wif_handle *h)
+{
+	free(h);
+}
+
+void
+wif_set_timeout(wif_handle *h, int timeout_ms)
+{
+	if (h != NULL && timeout_ms > 0)
+		h->timeout_ms = timeout_ms;
+}
+
+const char *
+wif_error(const wif_handle *h)
+{
+	return h != NULL ? h->err : "no handle";
+}
+
+const char *
+wif_client_socket(const wif_handle *h)
+{
+	return h->path;
+}
+
+static int
+uid_trusted(uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (uid == 0 || uid == geteuid())
+		return 1;
+	return getpwnam_r(WIF_DAEMON_USER, &pw, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL && res->pw_uid == uid;
+}
+
+static int
+connect_trusted(wif_handle *h, int *out)
+{
+	struct sockaddr_un sa;
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	struct stat st;
+	int fd;
+
+	*out = -1;
+	if (stat(h->path, &st) != 0) {
+		if (errno == ENOENT)
+			return fail(h, WIF_E_NO_DAEMON, "no wifd socket at %s (is "
+			    "wifd running? systemctl start wifd.socket)", h->path);
+		return fail(h, WIF_E_NO_DAEMON, "cannot reach %s: %s", h->path,
+		    strerror(errno));
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return fail(h, WIF_E_PERM, "%s is not a socket: refusing it",
+		    h->path);
+	if (!uid_trusted(st.st_uid))
+		return fail(h, WIF_E_PERM, "socket %s is owned by uid %u, not by "
+		    "root or the daemon user %s: refusing it", h->path,
+		    (unsigned)st.st_uid, WIF_DAEMON_USER);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return fail(h, WIF_E_IO, "socket: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, h->path, strlen(h->path) + 1);
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		int e = errno;
+		if (e == EINTR)
+			continue;
+		close(fd);
+		if (e == ECONNREFUSED || e == ENOENT)
+			return fail(h, WIF_E_NO_DAEMON, "no wifd listening on %s "
+			    "(is wifd running?)", h->path);
+		return fail(h, WIF_E_NO_DAEMON, "cannot connect to %s: %s",
+		    h->path, strerror(e));
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 ||
+	    !uid_trusted(cred.uid)) {
+		close(fd);
+		return fail(h, WIF_E_PERM, "the process behind %s runs as uid "
+		    "%u, not root or the daemon user %s: refusing it", h->path,
+		    (unsigned)cred.uid, WIF_DAEMON_USER);
+	}
+	*out = fd;
+	return WIF_OK;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for fd to be ready for ev until deadline (monotonic ms). */
+static int
+wait_fd(int fd, short ev, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+	int64_t left;
+	int n;
+
+	for (;;) {
+		if ((left = deadline - mono_ms()) <= 0)
+			return 0;
+		n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (n > 0)
+			return 1;
+		if (n == -1 && errno != EINTR)
+			return -1;
+	}
+}
+
+int
+wif_client_call(wif_handle *h, char *req, size_t len, char **bufp,
+                struct wif_wire_msg *m)
+{
+	size_t off = 0, have = 0, cap = 4096;
+	int64_t deadline = mono_ms() + h->timeout_ms, rc64;
+	const char *why, *st;
+	char *buf = NULL, *nb;
+	long need = 0;
+	ssize_t n;
+	int fd, r;
+
+	*bufp = NULL;
+	h->err[0] = '\0';
+	if ((r = connect_trusted(h, &fd)) != WIF_OK)
+		return r;
+	while (off < len) {
+		n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = fail(h, WIF_E_IO, "sending to wifd at %s: %s", h->path,
+			    strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if ((buf = malloc(cap)) == NULL) {
+		r = fail(h, WIF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		if (need > 0 && have >= (size_t)need)
+			break;
+		if (have == cap) {
+			size_t ncap = need > 0 ? (size_t)need : cap * 2;
+			if ((nb = malloc(ncap)) == NULL) {
+				r = fail(h, WIF_E_NOMEM, "out of memory");
+				goto out;
+			}
+			memcpy(nb, buf, have);
+			explicit_bzero(buf, have);
+			free(buf);
+			buf = nb;
+			cap = ncap;
+		}
+		if ((r = wait_fd(fd, POLLIN, deadline)) <= 0) {
+			r = r == 0 ? fail(h, WIF_E_TIMEOUT, "wifd at %s did not "
+			    "answer within %d ms", h->path, h->timeout_ms) :
+			    fail(h, WIF_E_IO, "poll: %s", strerror(errno));
+			goto out;
+		}
+		n = recv(fd, buf + have, cap - have, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = fail(h, WIF_E_PROTOCOL, "wifd at %s closed the "
+			    "connection before answering", h->path);
+			goto out;
+		}
+		have += (size_t)n;
+		if (need == 0 && (need = wif_wire_frame_size((unsigned char *)buf,
+		    have)) < 0) {
+			r = fail(h, WIF_E_PROTOCOL, "wifd sent a malformed frame");
+			goto out;
+		}
+	}
+	if (wif_wire_parse(buf + 4, (size_t)need - 4, m, &why) != 0) {
+		r = fail(h, WIF_E_PROTOCOL, "wifd sent a malformed reply: %s", why);
+		goto out;
+	}
+	if ((st = wif_wire_get(m, "status")) == NULL) {
+		r = fail(h, WIF_E_PROTOCOL, "wifd's reply has no status");
+		goto out;
+	}
+	if (strcmp(st, "ok") != 0) {
+		const char *e = wif_wire_get(m, "error");
+		if (wif_wire_get_i64(m, "rc", &rc64) != 0 || rc64 >= 0 ||
+		    rc64 < -1000)
+			rc64 = WIF_E_PROTOCOL;
+		r = fail(h, (int)rc64, "%s", e != NULL ? e : "wifd failed");
+		goto out;
+	}
+	*bufp = buf;
+	buf = NULL;
+	r = WIF_OK;
+out:
+	if (buf != NULL) {
+		explicit_bzero(buf, have);
+		free(buf);
+	}
+	close(fd);
+	return r;
+}
+
+int
+wif_get_token(wif_handle *h, const char *profile, int min_valid,
+              wif_credential **out)
+{
+	char req[512], *buf = NULL;
+	struct wif_wire_msg m;
+	wif_credential *c;
+	const char *tok, *prof;
+	size_t len, tl;
+	int64_t exp;
+	int r;
+
+	*out = NULL;
+	if (h == NULL)
+		return WIF_E_INVALID_ARG;
+	if (min_valid < 0 || (profile != NULL && strlen(profile) > 128))
+		return fail(h, WIF_E_INVALID_ARG, "bad profile or min_valid");
+	wif_wire_begin(req, &len);
+	if (wif_wire_add(req, sizeof(req), &len, "op", "token") != 0 ||
+	    (profile != NULL &&
+	    wif_wire_add(req, sizeof(req), &len, "profile", profile) != 0) ||
+	    wif_wire_addf(req, sizeof(req), &len, "min_valid", "%d",
+	    min_valid) != 0)
+		return fail(h, WIF_E_INVALID_ARG, "request too large");
+	len = wif_wire_end(req, len);
+	if ((r = wif_client_call(h, req, len, &buf, &m)) != WIF_OK)
+		return r;
+	tok = wif_wire_get(&m, "token");
+	prof = wif_wire_get(&m, "profile");
+	if (tok == NULL || *tok == '\0' ||
+	    wif_wire_get_i64(&m, "expires_at", &exp) != 0) {
+		r = fail(h, WIF_E_PROTOCOL, "wifd's token reply lacks the token "
+		    "or its expiry");
+		goto out;
+	}
+	tl = strlen(tok);
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->token = malloc(tl + 1)) == NULL) {
+		free(c);
+		r = fail(h, WIF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	(void)mlock(c->token, tl + 1);
+	memcpy(c->token, tok, tl + 1);
+	c->token_len = tl;
+	c->expires_at = exp;
+	snprintf(c->profile, sizeof(c->profile), "%s", prof ? prof : "");
+	*out = c;
+	r = WIF_OK;
+out:
+	if (buf != NULL) {
+		long fs = wif_wire_frame_size((unsigned char *)buf, 4);
+		explicit_bzero(buf, fs > 0 ? (size_t)fs : 4);
+		free(buf);
+	}
+	return r;
+}
+
+const char *
+wif_credential_token(const wif_credential *c)
+{
+	return c != NULL ? c->token : NULL;
+}
+
+int64_t
+wif_credential_expires_at(const wif_credential *c)
+{
+	return c != NULL ? c->expires_at : 0;
+}
+
+const char *
+wif_credential_profile(const wif_credential *c)
+{
+	return c != NULL ? c->profile : NULL;
+}
+
+void
+wif_credential_free(wif_credential *c)
+{
+	if (c == NULL)
+		return;
+	if (c->token != NULL) {
+		explicit_bzero(c->token, c->token_len);
+		(void)munlock(c->token, c->token_len + 1);
+		free(c->token);
+	}
+	free(c);
+}
