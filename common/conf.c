@@ -1297,11 +1297,33 @@ one_of(const char *s, const char *const *set)
 	return 0;
 }
 
+/* "unix:/abs/path", or a loopback address with a port 1..65535. */
+static int
+metrics_listen_ok(const char *s)
+{
+	static const char *const hosts[] = { "127.0.0.1:", "[::1]:",
+	    "localhost:", NULL };
+	const char *port = NULL;
+	size_t i;
+	long v;
+	char *end;
+
+	if (strncmp(s, "unix:/", 6) == 0)
+		return strlen(s + 5) < 108;
+	for (i = 0; hosts[i] != NULL; i++)
+		if (strncmp(s, hosts[i], strlen(hosts[i])) == 0)
+			port = s + strlen(hosts[i]);
+	if (port == NULL || *port == '\0' || *port == '-' || *port == '+')
+		return 0;
+	v = strtol(port, &end, 10);
+	return *end == '\0' && v >= 1 && v <= 65535;
+}
+
 static void
 parse_wif(struct errs *e, struct wif_config *cfg, const config_setting_t *g)
 {
 	static const char *const keys[] = { "provider_dir", "socket", "refresh",
-	    "http", "audit", "log_level", NULL };
+	    "http", "audit", "log_level", "metrics_listen", NULL };
 	static const char *const audits[] = { "syslog", "stderr", "none", NULL };
 	static const char *const levels[] = { "err", "warning", "notice", "info",
 	    "debug", NULL };
@@ -1335,6 +1357,13 @@ parse_wif(struct errs *e, struct wif_config *cfg, const config_setting_t *g)
 		ERR(e, config_setting_get_member(g, "audit"), "wif: audit "
 		    "\"%.80s\" is not allowed; use \"syslog\", \"stderr\", "
 		    "\"none\" or an absolute path", cfg->audit);
+	if (opt_string(e, g, "metrics_listen", "wif", &cfg->metrics_listen) > 0 &&
+	    !metrics_listen_ok(cfg->metrics_listen))
+		ERR(e, config_setting_get_member(g, "metrics_listen"), "wif: "
+		    "metrics_listen \"%.80s\" is not allowed: metrics are served "
+		    "on a Unix socket (\"unix:/run/wif/metrics.sock\") or on "
+		    "loopback (\"127.0.0.1:9464\", \"[::1]:9464\") only",
+		    cfg->metrics_listen);
 	if (opt_string(e, g, "log_level", "wif", &cfg->log_level) > 0 &&
 	    !one_of(cfg->log_level, levels))
 		ERR(e, config_setting_get_member(g, "log_level"), "wif: log_level "
@@ -1474,6 +1503,7 @@ wif_config_free(struct wif_config *cfg)
 	free(cfg->socket);
 	free(cfg->audit);
 	free(cfg->log_level);
+	free(cfg->metrics_listen);
 	if ((pv = cfg->priv) != NULL) {
 		for (i = 0; i < pv->n; i++) {
 			config_destroy(pv->trees[i]);

@@ -105,6 +105,7 @@ struct wif_config {
 	struct wif_http_policy http;  /* wif.http.*; user_agent/ca_file NULL */
 	char *audit;                  /* "syslog" | "stderr" | "none" | absolute path */
 	char *log_level;              /* wif.log_level or NULL */
+	char *metrics_listen;         /* "unix:/path" | "127.0.0.1:PORT" | ... or NULL */
 	struct wif_config_profile *profiles; size_t n_profiles;
 	char **warnings; size_t n_warnings; /* non-fatal findings, "FILE:LINE: ..." */
 	void *priv;                   /* libconfig trees */

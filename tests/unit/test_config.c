@@ -597,7 +597,7 @@ test_unknown_keys_everywhere(void)
 	    "  { name = \"q\"; " FAKE "exchange = { type = \"identity\"; base_url = \"https://x\"; }; } );\n");
 	load_bad();
 	HAS(1, "unknown key \"bogus\" in the main file", "allowed keys: wif, profiles");
-	HAS(2, "unknown key \"colour\" in wif", "provider_dir, socket, refresh, http, audit, log_level");
+	HAS(2, "unknown key \"colour\" in wif", "provider_dir, socket, refresh, http, audit, log_level, metrics_listen");
 	HAS(3, "unknown key \"timeout\" in wif.http", "timeout_ms, connect_timeout_ms");
 	HAS(4, "unknown key \"soon\" in wif.refresh", "advisory, mandatory");
 	HAS(6, "unknown key \"extra\" in profile \"p\"", "name, audience, source");
@@ -881,7 +881,40 @@ test_audit_and_log_level(void)
 	CU_ASSERT_EQUAL_FATAL(load(&cfg), WIF_OK);
 	CU_ASSERT_STRING_EQUAL(cfg->audit, "/var/log/wif-audit.log");
 	CU_ASSERT_EQUAL(cfg->n_profiles, 0);
+	CU_ASSERT_PTR_NULL(cfg->metrics_listen);
 	wif_config_free(cfg);
+}
+
+/* Metrics on a Unix socket or loopback only: never on a routable address. */
+static void
+test_metrics_listen(void)
+{
+	static const char *const good[] = { "unix:/run/wif/metrics.sock",
+	    "127.0.0.1:9464", "[::1]:1", "localhost:65535", NULL };
+	static const char *const bad[] = { "0.0.0.0:9464", "10.0.0.1:9464",
+	    "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:-1",
+	    "unix:relative", ":9464", "[::]:9464", NULL };
+	struct wif_config *cfg = NULL;
+	char text[256];
+	size_t i;
+
+	for (i = 0; good[i] != NULL; i++) {
+		new_case();
+		snprintf(text, sizeof(text), "wif = { metrics_listen = \"%s\"; };\n",
+		    good[i]);
+		put("wif.conf", 0644, text);
+		CU_ASSERT_EQUAL_FATAL(load(&cfg), WIF_OK);
+		CU_ASSERT_STRING_EQUAL(cfg->metrics_listen, good[i]);
+		wif_config_free(cfg);
+	}
+	for (i = 0; bad[i] != NULL; i++) {
+		new_case();
+		snprintf(text, sizeof(text), "wif = {\n metrics_listen = \"%s\"; };\n",
+		    bad[i]);
+		put("wif.conf", 0644, text);
+		load_bad();
+		HAS(2, "metrics_listen", "loopback");
+	}
 }
 
 static void
@@ -1335,6 +1368,7 @@ static const struct cu_test tests[] = {
 	{ "refresh_bounds", test_refresh_bounds },
 	{ "http_bounds", test_http_bounds },
 	{ "audit_and_log_level", test_audit_and_log_level },
+	{ "metrics_listen", test_metrics_listen },
 	{ "sources", test_sources },
 	{ "confd_rules", test_confd_rules },
 	{ "confd_explicit_dir", test_confd_explicit_dir },
