@@ -33,7 +33,7 @@ profiles = ( { name = "default";
                service_account_id = "svac_demo1"; workspace_id = "wrkspc_demo1"; }; } );
 CONF
 $mint --out "$work/jwt"
-"$bb/modules/wif/wif" -c "$work/wif.conf" token >/dev/null   # warm the per-user cache
+WIF_CLI="$bb/modules/wif/wif-cli" "$bb/modules/wif/wif" -c "$work/wif.conf" token >/dev/null   # warm the per-user cache
 
 echo
 echo "== 2. wif token on a warm cache, side by side (process wall time)"

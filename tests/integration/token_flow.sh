@@ -289,6 +289,7 @@ zc() { # run wif with only the SDK env, as an unprivileged user when we are root
 	    ANTHROPIC_ORGANIZATION_ID=00000000-0000-4000-8000-000000000001 \
 	    ANTHROPIC_SERVICE_ACCOUNT_ID=svac_demo1 ANTHROPIC_WORKSPACE_ID=wrkspc_demo1 \
 	    ANTHROPIC_IDENTITY_TOKEN_FILE="$T_DIR/zjwt" ASAN_OPTIONS="$ASAN_OPTIONS" \
+	    WIF_CLI="$WIF_CLI" \
 	    "$WIF_BIN" "$@" >"$T_DIR/out" 2>"$T_DIR/err"
 	RC=$?
 	set -e
