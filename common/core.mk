@@ -22,4 +22,8 @@ libwifcore_la_SOURCES = \
 	common/filecache.c common/filecache.h \
 	common/creds.c common/creds.h \
 	common/mint.c common/mint.h \
-	common/local.c common/local.h
+	common/local.c common/local.h \
+	common/peer.c common/peer.h \
+	common/audit.c common/audit.h \
+	common/sink.c common/sink.h \
+	common/metrics.c common/metrics.h

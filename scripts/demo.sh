@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh - set up a fresh Debian machine, build wif, and run the main job end
 # to end on loopback: a demo OIDC issuer and an Anthropic-compatible token
-# endpoint (tests/emulator), then `wif token` and `wif status`.
+# endpoint (tests/emulator), wifd (the host-wide cache), then `wif token`
+# and `wif status`.
 # Nothing leaves this machine: every endpoint is 127.0.0.1.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,17 +47,29 @@ export XDG_RUNTIME_DIR="$demo/run"
 # would only show up in `wif status` as a partial second source.
 unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN ANTHROPIC_BASE_URL ANTHROPIC_FEDERATION_RULE_ID \
     ANTHROPIC_ORGANIZATION_ID ANTHROPIC_SERVICE_ACCOUNT_ID ANTHROPIC_WORKSPACE_ID
-wif() { "$build/modules/wif/wif" -c "$demo/wif.conf" "$@"; }
+export WIF_CLI="$build/modules/wif/wif-cli"   # the uninstalled full tool
+export WIF_SOCKET="$demo/wifd.sock"            # the daemon's socket for this demo
+wifc() { "$build/modules/wif/wif" -c "$demo/wif.conf" "$@"; }
+wif() { "$build/modules/wif/wif" "$@"; }
 
-step() { printf '\n\033[1m$ wif %s\033[0m\n' "$*"; }
-step providers;        wif providers
-step check-config;     wif check-config
-step identity;         wif identity
-step token;            tok=$(wif token); echo "$tok"
-step token "(again: served from the per-user cache, no new exchange)"
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+step wif providers;        wifc providers
+step wif check-config;     wifc check-config
+step wif identity;         wifc identity
+step "wifd -c wif.conf -s wifd.sock &   (the host-wide cache)"
+"$build/modules/wifd/wifd" -c "$demo/wif.conf" -s "$WIF_SOCKET" 2>"$demo/wifd.log" &
+wifd_pid=$!
+trap 'kill $wifd_pid 2>/dev/null; wait $wifd_pid 2>/dev/null; "$top/tests/emulator/run_stack.sh" stop "$stack" >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 100); do [ -S "$WIF_SOCKET" ] && break; sleep 0.05; done
+[ -S "$WIF_SOCKET" ] || { cat "$demo/wifd.log" >&2; echo "demo: wifd did not start" >&2; exit 1; }
+echo "wifd $wifd_pid listening on $WIF_SOCKET"
+step wif token;            tok=$(wif token); echo "$tok"
+step wif token "  (again: served by wifd from its cache, no new exchange)"
 tok2=$(wif token); echo "$tok2"
-[ "$tok" = "$tok2" ] || { echo "demo: the second token differs: the cache did not serve it" >&2; exit 1; }
-step status;           wif status
+[ "$tok" = "$tok2" ] || { echo "demo: the second token differs: wifd did not serve it from its cache" >&2; exit 1; }
+step wif status;           wif status
 stats=$(curl -s "$EMU_URL/_emu/stats")
 printf '\nemulator: %s\n' "$stats"
-printf '\ndemo: OK - one exchange at %s, token cached in %s\n' "$EMU_URL" "$XDG_RUNTIME_DIR/wif"
+n=$(printf '%s' "$stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["exchanges"]["succeeded"])')
+[ "$n" -eq 1 ] || { echo "demo: expected exactly one exchange, the emulator saw $n" >&2; exit 1; }
+printf '\ndemo: OK - one exchange at %s, served to every consumer by wifd at %s\n' "$EMU_URL" "$WIF_SOCKET"

@@ -4,14 +4,19 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "client.h"
 #include "creds.h"
 #include "err.h"
 #include "local.h"
+#include "log.h"
 
 /* The profile's own windows, as the last refresh recorded them. */
 static const char *
@@ -110,7 +115,8 @@ print_text(const struct wif_resolution *res, const char *profile,
 }
 
 static void
-print_json(const struct wif_resolution *res, const char *profile,
+print_json(const char *daemon_json, const struct wif_resolution *res,
+           const char *profile,
            const struct wif_config_profile *p, const char *cfg_error,
            const struct wif_local_status *st)
 {
@@ -180,7 +186,96 @@ print_json(const struct wif_resolution *res, const char *profile,
 		} else
 			printf("null");
 	}
-	printf("}\n");
+	printf(",\"daemon\":%s}\n", daemon_json != NULL ? daemon_json : "null");
+}
+
+/*
+ * What a running wifd says (op=status: the profiles this caller may use),
+ * as JSON text; *json NULL when no daemon answers or -c/$WIF_CONFIG names
+ * a file to inspect in-process.  *sock: the socket asked, or NULL.
+ */
+static void
+daemon_status(char **json, char **sock)
+{
+	char req[64], *buf = NULL;
+	struct wif_wire_msg m;
+	wif_handle *h = NULL;
+	const char *v;
+	size_t len;
+
+	*json = *sock = NULL;
+	if (cli_config_path != NULL ||
+	    ((v = getenv(WIF_CONFIG_ENV)) != NULL && *v != '\0') ||
+	    wif_open(NULL, 0, &h) != WIF_OK)
+		return;
+	wif_set_timeout(h, 5000);
+	wif_wire_begin(req, &len);
+	(void)wif_wire_add(req, sizeof(req), &len, "op", "status");
+	len = wif_wire_end(req, len);
+	*sock = strdup(wif_client_socket(h));
+	if (wif_client_call(h, req, len, &buf, &m) == WIF_OK &&
+	    (v = wif_wire_get(&m, "json")) != NULL)
+		*json = strdup(v);
+	else if (*sock != NULL && wif_error(h)[0] != '\0' &&
+	    strstr(wif_error(h), "no wifd") == NULL &&
+	    strstr(wif_error(h), "no daemon") == NULL)
+		log_warnx("wifd at %s: %s", *sock, wif_error(h));
+	if (*json == NULL) {
+		free(*sock);
+		*sock = NULL;
+	}
+	free(buf);
+	wif_close(h);
+}
+
+static void
+print_daemon_text(const char *dj, const char *sock)
+{
+	json_object *root, *arr, *o, *x;
+	int64_t now = (int64_t)time(NULL), exp;
+	char a[40], b[40];
+	size_t i, n;
+
+	if (dj == NULL || (root = json_tokener_parse(dj)) == NULL)
+		return;
+	printf("wifd at %s (%s): the host-wide cache, used by wif token\n", sock,
+	    json_object_object_get_ex(root, "config", &x) ?
+	    json_object_get_string(x) : "?");
+	if (!json_object_object_get_ex(root, "profiles", &arr) ||
+	    (n = json_object_array_length(arr)) == 0)
+		printf("  no profile is open to you (uid %u)\n", (unsigned)getuid());
+	for (i = 0; json_object_object_get_ex(root, "profiles", &arr) &&
+	    i < json_object_array_length(arr); i++) {
+		o = json_object_array_get_idx(arr, i);
+		printf("  profile %s:", json_object_object_get_ex(o, "profile", &x) ?
+		    json_object_get_string(x) : "?");
+		if (json_object_object_get_ex(o, "has_token", &x) &&
+		    json_object_get_boolean(x) &&
+		    json_object_object_get_ex(o, "expires_at", &x)) {
+			exp = json_object_get_int64(x);
+			cli_fmt_time(exp, a, sizeof(a));
+			cli_fmt_rel(exp, now, b, sizeof(b));
+			printf(" token expires %s (%s)", a, b);
+		} else
+			printf(" no token yet");
+		if (json_object_object_get_ex(o, "last_refresh_ok", &x) &&
+		    !json_object_get_boolean(x) &&
+		    json_object_object_get_ex(o, "last_error", &x) &&
+		    json_object_get_string(x)[0] != '\0')
+			printf("; last refresh failed: %s", json_object_get_string(x));
+		if (json_object_object_get_ex(o, "provider", &x) &&
+		    json_object_get_string(x)[0] != '\0')
+			printf("; via %s", json_object_get_string(x));
+		if (json_object_object_get_ex(o, "request_id", &x) &&
+		    json_object_get_string(x)[0] != '\0')
+			printf(", request-id %s", json_object_get_string(x));
+		if (json_object_object_get_ex(o, "sub", &x) &&
+		    json_object_get_string(x)[0] != '\0')
+			printf(", sub %s", json_object_get_string(x));
+		printf("\n");
+	}
+	printf("\n");
+	json_object_put(root);
 }
 
 int
@@ -196,7 +291,7 @@ cmd_status(int argc, char **argv)
 	struct wif_core *core = NULL;
 	const struct wif_config_profile *p = NULL;
 	const char *explicit_profile = NULL, *profile, *cfg_error = NULL;
-	char errbuf[WIF_ERR_MAX];
+	char errbuf[WIF_ERR_MAX], *dj = NULL, *dsock = NULL;
 	int ch, json = 0, r, have_st = 0, ex = CLI_EXIT_OK;
 
 	optind = 1;
@@ -228,10 +323,21 @@ cmd_status(int argc, char **argv)
 	}
 	if (r == WIF_OK && wif_local_status_get(&res, profile, &st) == WIF_OK)
 		have_st = 1;
-	if (json)
-		print_json(&res, profile, p, cfg_error, have_st ? &st : NULL);
-	else
+	daemon_status(&dj, &dsock);
+	if (json) {
+		print_json(dj, &res, profile, p, cfg_error, have_st ? &st : NULL);
+	} else {
+		print_daemon_text(dj, dsock);
+		if (dj != NULL)
+			printf("In-process fallback (what wif token does when wifd "
+			    "is not running):\n");
 		print_text(&res, profile, p, cfg_error, have_st ? &st : NULL);
+	}
+	/* A daemon that answered is the source wif token uses. */
+	if (dj != NULL)
+		ex = CLI_EXIT_OK;
+	free(dj);
+	free(dsock);
 	if (have_st)
 		wif_local_status_free(&st);
 	wif_core_close(core);

@@ -1,0 +1,78 @@
+/*
+ * wifd.h - the daemon's shared state, between the event loop (wifd.c), the
+ * request handlers (handle.c) and the refresher (refresh.c).
+ */
+#ifndef WIFD_H
+#define WIFD_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "audit.h"
+#include "cache.h"
+#include "core.h"
+#include "metrics.h"
+#include "peer.h"
+#include "wire.h"
+
+#define WIFD_REPLY_MAX (WIF_WIRE_MAX + 4)
+
+/* What the daemon remembers per profile beyond the cache. */
+struct wifd_profile {
+	char name[160];
+	int used;                       /* asked for, or has sinks: keep fresh */
+	int jitter;                     /* seconds before the advisory window */
+	uint8_t consumed[32];           /* last assertion the server judged */
+	int has_consumed;
+	char provider[64];              /* of the last refresh */
+	char request_id[128];
+	char iss[256], sub[256];
+	int64_t next_try;               /* refresher backoff after a failure */
+	int fails;                      /* consecutive refresher failures */
+	struct wifd_profile *next;
+};
+
+struct wifd {
+	const char *config_path;
+	pthread_rwlock_t cfg_lock;      /* write: reload swaps core */
+	struct wif_core *core;
+	struct wif_cache *cache;
+	struct wif_audit *audit;
+	struct wif_metrics *metrics;
+	pthread_mutex_t prof_mu;
+	struct wifd_profile *profiles;
+	volatile int stopping;
+	pthread_mutex_t stop_mu;
+	pthread_cond_t stop_cv;
+	int refresh_tick_ms;            /* refresher period */
+	int metrics_fd;                 /* wif.metrics_listen, or -1 */
+	uint64_t connections;
+};
+
+/* handle.c: one parsed request -> a framed reply in out (len set).
+ * Returns 1 when the request must go to a worker (it may block). */
+int wifd_handle(struct wifd *d, const struct wif_peer *peer,
+                const struct wif_wire_msg *req, int may_block, char *out,
+                size_t *len);
+/* A framed error reply. */
+void wifd_reply_error(char *out, size_t *len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* refresh.c */
+struct wifd_profile *wifd_profile_get(struct wifd *d, const char *name);
+int wifd_refresh_cb(void *arg, const char *profile, unsigned flags,
+                    struct wif_token **out);
+void *wifd_refresher_main(void *arg);
+/* Mark the profiles with sinks as used, and drop state of profiles that
+ * are gone; under cfg_lock (read). */
+void wifd_profiles_sync(struct wifd *d);
+/* Reload the config; on failure the running one is kept. */
+int wifd_reload(struct wifd *d);
+
+/* metrics_http.c: listen per wif.metrics_listen (unix_path set for a Unix
+ * socket, to remove at exit); the thread serves GET /metrics. */
+int wifd_metrics_listen(const char *spec, char *unix_path, size_t len);
+void *wifd_metrics_main(void *arg);
+
+#endif
