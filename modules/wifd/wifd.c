@@ -399,7 +399,7 @@ worker_main(void *arg)
 		c->qnext = L->done;
 		L->done = c;
 		pthread_mutex_unlock(&L->qmu);
-		(void)write(L->efd, &one, sizeof(one));
+		(void)!write(L->efd, &one, sizeof(one));
 	}
 	wif_secmem_free(buf);
 	return NULL;
@@ -411,7 +411,7 @@ on_done(struct loop *L)
 	struct conn *c, *next;
 	uint64_t v;
 
-	(void)read(L->efd, &v, sizeof(v));
+	(void)!read(L->efd, &v, sizeof(v));
 	pthread_mutex_lock(&L->qmu);
 	c = L->done;
 	L->done = NULL;
@@ -435,7 +435,7 @@ on_tick(struct loop *L)
 	int64_t now = mono_ms();
 	uint64_t v;
 
-	(void)read(L->tfd, &v, sizeof(v));
+	(void)!read(L->tfd, &v, sizeof(v));
 	for (c = L->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->st != C_BUSY && now >= c->deadline)
@@ -684,7 +684,7 @@ run(struct loop *L)
 	pthread_join(refresher, NULL);
 	{
 		uint64_t v;
-		(void)read(L->efd, &v, sizeof(v));
+		(void)!read(L->efd, &v, sizeof(v));
 	}
 	while (L->conns != NULL)
 		conn_free(L, L->conns);
