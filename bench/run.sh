@@ -35,10 +35,19 @@ CONF
 $mint --out "$work/jwt"
 WIF_CLI="$bb/modules/wif/wif-cli" "$bb/modules/wif/wif" -c "$work/wif.conf" token >/dev/null   # warm the per-user cache
 
+# wifd with the same configuration, on a socket of its own, warmed.
+export WIF_SOCKET="$work/wifd.sock" WIF_CLI="$bb/modules/wif/wif-cli"
+"$bb/modules/wifd/wifd" -c "$work/wif.conf" -s "$WIF_SOCKET" 2>"$work/wifd.log" &
+wifd_pid=$!
+trap 'kill $wifd_pid 2>/dev/null; "$top/tests/emulator/run_stack.sh" stop "$work/stack" >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 100); do [ -S "$WIF_SOCKET" ] && break; sleep 0.05; done
+$mint --out "$work/jwt"
+"$bb/modules/wif/wif" token >/dev/null   # warm wifd's cache
+
 echo
 echo "== 2. wif token on a warm cache, side by side (process wall time)"
-cmds=("$bb/bench/hello" "$bb/modules/wif/wif -c $work/wif.conf token")
-names=("trivial C program (prints a line)" "wif token (warm per-user cache)")
+cmds=("$bb/bench/hello" "$bb/modules/wif/wif token" "$bb/modules/wif/wif -c $work/wif.conf token")
+names=("trivial C program (prints a line)" "wif token (warm wifd)" "wif -c wif.conf token (no daemon: wif-cli, warm per-user cache)")
 if command -v node >/dev/null && [ -f "$top/tests/node/package-lock.json" ]; then
 	mkdir -p "$bb/tests/node"
 	cp "$top/tests/node/package.json" "$top/tests/node/package-lock.json" "$top/bench/sdk_cached_token.mjs" "$bb/tests/node/"
@@ -66,6 +75,27 @@ hf=()
 for i in "${!cmds[@]}"; do hf+=(-n "${names[$i]}" "${cmds[$i]}"); done
 hyperfine -N --warmup 20 --runs 300 --style basic --export-markdown "$work/startup.md" "${hf[@]}"
 cat "$work/startup.md"
+
+echo
+echo "== 4. client round trip and throughput through libwif (warm wifd)"
+./bench/client_rt 20000
+./bench/client_rt 5000 32
+if command -v valgrind >/dev/null; then
+	valgrind --tool=callgrind --callgrind-out-file="$work/cg3.out" \
+		"$bb/modules/wif/wif" token >/dev/null 2>"$work/cg3.err"
+	echo "wif token via wifd, instructions executed by the wif process (callgrind): $(grep -oE 'Collected : [0-9]+' "$work/cg3.err" | grep -oE '[0-9]+')"
+fi
+
+echo
+echo "== 5. herd: 200 processes ask at once for a cold profile (wifd)"
+before=$(curl -s "$EMU_URL/_emu/stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["exchanges"]["succeeded"])')
+/usr/bin/python3 "$top/tests/integration/wire_client.py" "$WIF_SOCKET" request op=flush profile=default >/dev/null
+$mint --out "$work/jwt"
+start=$(date +%s%N)
+for _ in $(seq 200); do "$bb/modules/wif/wif" token >/dev/null & done; wait
+end=$(date +%s%N)
+after=$(curl -s "$EMU_URL/_emu/stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["exchanges"]["succeeded"])')
+echo "200 processes in $(( (end - start) / 1000000 )) ms, exchanges: $((after - before))"
 
 echo
 echo "== 3. cold exchange: wif token --force (fresh JWT file each run; fetch + exchange over loopback http)"
