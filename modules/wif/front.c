@@ -6,7 +6,8 @@
  * costs every process milliseconds before main().  So this program links
  * none of them: it answers `wif token` (raw, header and env formats) from
  * a running wifd, and for everything else - other commands, --config,
- * --force, json output, or no daemon listening - it executes the full
+ * --force, json output, or no daemon listening (unless WIF_REQUIRE_DAEMON=1,
+ * for hosts where only the daemon may hold credentials) - it executes the full
  * command-line tool, wif-cli, with the same arguments.  wif-cli is found at
  * the path configure chose, or at $WIF_CLI unless the process is setuid or
  * setgid (the test suite runs the uninstalled build this way).
@@ -121,7 +122,8 @@ main(int argc, char **argv)
 	if (wif_open(NULL, 0, &h) != WIF_OK)
 		return run_full(argv);
 	r = wif_get_token(h, profile, min_valid, &c);
-	if (r == WIF_E_NO_DAEMON) {
+	if (r == WIF_E_NO_DAEMON && ((v = getenv("WIF_REQUIRE_DAEMON")) == NULL ||
+	    strcmp(v, "1") != 0)) {
 		wif_close(h);
 		return run_full(argv);
 	}

@@ -285,5 +285,8 @@ check "no sanitizer report in the daemon's log" not_contains "$T_DIR/wifd.log" "
 run_wif token -p rootonly
 check "no daemon: wif token falls back in-process (no wif.conf here: an error, not a hang)" test $RC -ne 0
 check "no daemon: the fallback does not blame the daemon" not_contains "$T_DIR/err" "wifd ("
+WIF_REQUIRE_DAEMON=1 run_wif token -p rootonly
+check "WIF_REQUIRE_DAEMON=1, no daemon: exit 1" test $RC -eq 1
+check "WIF_REQUIRE_DAEMON=1, no daemon: says there is no wifd" contains "$T_DIR/err" "no wifd socket"
 
 finish
