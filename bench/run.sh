@@ -73,8 +73,16 @@ PY
 fi
 hf=()
 for i in "${!cmds[@]}"; do hf+=(-n "${names[$i]}" "${cmds[$i]}"); done
-hyperfine -N --warmup 20 --runs 300 --style basic --export-markdown "$work/startup.md" "${hf[@]}"
+hyperfine -N --warmup 20 --runs 300 --style basic --export-markdown "$work/startup.md" \
+	--export-json "$work/startup.json" "${hf[@]}"
 cat "$work/startup.md"
+/usr/bin/python3 - "$work/startup.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+base = r[0]["median"]
+for x in r:
+    print("median %-75s %8.2f ms  (%.2fx the trivial program)" % (x["command"][:75], x["median"] * 1e3, x["median"] / base))
+PY
 
 echo
 echo "== 4. client round trip and throughput through libwif (warm wifd)"

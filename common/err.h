@@ -23,5 +23,9 @@ int wif_err_prefix(int rc, const char *fmt, ...) WIF_PRINTF(2, 3);
 /* The current detail ("" when none); valid until the next wif_err*(). */
 const char *wif_err_detail(void);
 void wif_err_clear(void);
+/* Replace credential-looking runs in s (an sk-ant- key or token, a JWT, a
+ * long mixed base64url/hex run) in place; applied by wif_err(),
+ * wif_err_prefix() and the logger to everything they hold. */
+void wif_redact(char *s, size_t size);
 
 #endif

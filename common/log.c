@@ -9,6 +9,7 @@
 #include <syslog.h>
 
 #include "crypto.h"
+#include "err.h"
 #include "log.h"
 
 static int log_dest = WIF_LOG_STDERR;
@@ -74,6 +75,7 @@ wif_log_va(int level, const char *fmt, va_list ap)
 	if (level > log_lvl)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	wif_redact(line, sizeof(line));
 	if (log_dest == WIF_LOG_SYSLOG)
 		syslog(level, "%s", line);
 	else

@@ -496,7 +496,7 @@ activated_socket(void)
 static int
 make_socket(const char *path, int *owns)
 {
-	struct sockaddr_un sa;
+	struct sockaddr_un sa, tmp;
 	struct stat st;
 	char dir[sizeof(sa.sun_path)], *slash;
 	mode_t old;
@@ -537,19 +537,27 @@ make_socket(const char *path, int *owns)
 	    0)) == -1)
 		return wif_err(WIF_E_IO, "socket: %s", strerror(errno));
 	/* Everyone may connect: access is decided per profile from the
-	 * peer's credentials. */
+	 * peer's credentials.  Bound under a temporary name and renamed once
+	 * listening, so that the socket file appears only when it accepts. */
+	if (snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d", path,
+	    (int)getpid()) >= (int)sizeof(tmp.sun_path))
+		memcpy(tmp.sun_path, sa.sun_path, sizeof(tmp.sun_path));
+	tmp.sun_family = AF_UNIX;
+	(void)unlink(tmp.sun_path);
 	old = umask(0111);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	if (bind(fd, (struct sockaddr *)&tmp, sizeof(tmp)) != 0) {
 		int e = errno;
 		umask(old);
 		close(fd);
-		return wif_err(WIF_E_IO, "cannot bind %s: %s", path, strerror(e));
+		return wif_err(WIF_E_IO, "cannot bind %s: %s", tmp.sun_path,
+		    strerror(e));
 	}
 	umask(old);
-	if (listen(fd, SOMAXCONN) != 0) {
+	if (listen(fd, SOMAXCONN) != 0 ||
+	    (strcmp(tmp.sun_path, path) != 0 && rename(tmp.sun_path, path) != 0)) {
 		int e = errno;
 		close(fd);
-		unlink(path);
+		unlink(tmp.sun_path);
 		return wif_err(WIF_E_IO, "cannot listen on %s: %s", path,
 		    strerror(e));
 	}

@@ -111,8 +111,11 @@ write_conf "$CONF"
 start_wifd() {
 	"$WIFD" -c "$CONF" -s "$SOCK" -v >>"$T_DIR/wifd.log" 2>&1 &
 	WIFD_PID=$!
+	# answering a ping, not just a socket file (a stale one survives kill -9)
 	i=0
-	while [ ! -S "$SOCK" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	while ! $WIRE request op=ping >/dev/null 2>&1 && [ $i -lt 200 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
 }
 as_user() { # as_user UID GID [GROUPS] -- wif ARGS...
 	local u=$1 g=$2 grp=$3; shift 3

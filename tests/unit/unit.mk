@@ -29,3 +29,9 @@ tests_fuzz_fuzz_jwt_SOURCES = tests/fuzz/fuzz_jwt.c
 tests_fuzz_fuzz_jwt_CFLAGS = $(UNIT_CFLAGS)
 tests_fuzz_fuzz_jwt_LDADD = libwifcore.la
 EXTRA_DIST += tests/fuzz/corpus/jwt
+
+check_PROGRAMS += tests/unit/test_err
+TESTS += tests/unit/test_err
+tests_unit_test_err_SOURCES = tests/unit/test_err.c
+tests_unit_test_err_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_err_LDADD = $(UNIT_LIBS)
