@@ -11,9 +11,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/auxv.h>
+#include <sys/wait.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +38,16 @@
 #ifndef WIF_DAEMON_USER
 #define WIF_DAEMON_USER "root"
 #endif
+#ifndef WIF_CLI_PATH
+#define WIF_CLI_PATH "/usr/libexec/wif/wif-cli"
+#endif
+
+extern char **environ;
 
 struct wif_handle {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int timeout_ms;
+	unsigned flags;
 	char err[1024];
 };
 
@@ -64,7 +76,7 @@ wif_open(const char *socket_path, unsigned flags, wif_handle **out)
 	const char *p = socket_path;
 
 	*out = NULL;
-	if (flags != 0)
+	if ((flags & ~WIF_OPEN_NO_FALLBACK) != 0)
 		return WIF_E_INVALID_ARG;
 	if (p == NULL && ((p = getenv("WIF_SOCKET")) == NULL || *p == '\0'))
 #ifdef WIF_DEFAULT_SOCKET
@@ -80,6 +92,9 @@ wif_open(const char *socket_path, unsigned flags, wif_handle **out)
 	}
 	memcpy(h->path, p, strlen(p) + 1);
 	h->timeout_ms = 60000;
+	h->flags = flags;
+	if ((p = getenv("WIF_REQUIRE_DAEMON")) != NULL && strcmp(p, "1") == 0)
+		h->flags |= WIF_OPEN_NO_FALLBACK;
 	*out = h;
 	return WIF_OK;
 }
@@ -295,6 +310,120 @@ out:
 	return r;
 }
 
+/* The value of "key":"..." or "key":123 in the flat JSON wif-cli prints
+ * (tokens and profile names hold no quotes or escapes). */
+static int
+json_field(const char *js, const char *key, char *out, size_t len)
+{
+	char pat[64];
+	const char *p, *e;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	if ((p = strstr(js, pat)) == NULL)
+		return -1;
+	p += strlen(pat);
+	if (*p == '"') {
+		p++;
+		if ((e = strchr(p, '"')) == NULL)
+			return -1;
+	} else {
+		for (e = p; *e >= '0' && *e <= '9'; e++)
+			;
+	}
+	if (e == p || (size_t)(e - p) >= len)
+		return -1;
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
+	return 0;
+}
+
+/*
+ * No daemon: run the core in a child process, `wif-cli token --format
+ * json`, rather than load libcurl, OpenSSL and the provider plugins into
+ * the application.  It has the caller's environment and uid, and so the
+ * same configuration and per-user cache as `wif token`.
+ */
+static int
+fallback(wif_handle *h, const char *profile, int min_valid, char **tok,
+         int64_t *exp, char *served, size_t served_len)
+{
+	const char *cli = WIF_CLI_PATH, *env;
+	char mv[16], *argv[9], buf[16384], num[32];
+	posix_spawn_file_actions_t fa;
+	int p[2], status = 0, n = 0, r;
+	int64_t deadline = mono_ms() + h->timeout_ms;
+	size_t have = 0;
+	ssize_t got;
+	pid_t pid;
+
+	if (getauxval(AT_SECURE) == 0 && (env = getenv("WIF_CLI")) != NULL &&
+	    env[0] == '/')
+		cli = env;
+	snprintf(mv, sizeof(mv), "%d", min_valid);
+	argv[n++] = (char *)(uintptr_t)"wif";
+	argv[n++] = (char *)(uintptr_t)"token";
+	argv[n++] = (char *)(uintptr_t)"--format=json";
+	argv[n++] = (char *)(uintptr_t)"--min-valid";
+	argv[n++] = mv;
+	if (profile != NULL) {
+		argv[n++] = (char *)(uintptr_t)"--profile";
+		argv[n++] = (char *)(uintptr_t)profile;
+	}
+	argv[n] = NULL;
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return fail(h, WIF_E_IO, "pipe: %s", strerror(errno));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	r = posix_spawn(&pid, cli, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (r != 0) {
+		close(p[0]);
+		return fail(h, WIF_E_NO_DAEMON, "no wifd at %s, and the in-process "
+		    "fallback %s cannot run: %s", h->path, cli, strerror(r));
+	}
+	for (;;) {
+		if (wait_fd(p[0], POLLIN, deadline) <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		got = read(p[0], buf + have, sizeof(buf) - 1 - have);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+		if (have == sizeof(buf) - 1)
+			break;
+	}
+	close(p[0]);
+	buf[have] = '\0';
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    json_field(buf, "expires_at", num, sizeof(num)) != 0 ||
+	    json_field(buf, "profile", served, served_len) != 0) {
+		explicit_bzero(buf, sizeof(buf));
+		return fail(h, WIF_E_NO_DAEMON, "no wifd at %s, and the in-process "
+		    "fallback failed (%s); run `wif token` to see why",
+		    h->path, WIFEXITED(status) ? "see its message above" :
+		    "killed or timed out");
+	}
+	*exp = strtoll(num, NULL, 10);
+	r = WIF_E_NOMEM;
+	if ((*tok = malloc(have + 1)) != NULL &&
+	    json_field(buf, "access_token", *tok, have + 1) == 0)
+		r = WIF_OK;
+	explicit_bzero(buf, sizeof(buf));
+	if (r != WIF_OK) {
+		free(*tok);
+		*tok = NULL;
+		return fail(h, WIF_E_PROTOCOL, "the in-process fallback printed no "
+		    "token");
+	}
+	return WIF_OK;
+}
+
 int
 wif_get_token(wif_handle *h, const char *profile, int min_valid,
               wif_credential **out)
@@ -320,7 +449,29 @@ wif_get_token(wif_handle *h, const char *profile, int min_valid,
 	    min_valid) != 0)
 		return fail(h, WIF_E_INVALID_ARG, "request too large");
 	len = wif_wire_end(req, len);
-	if ((r = wif_client_call(h, req, len, &buf, &m)) != WIF_OK)
+	if ((r = wif_client_call(h, req, len, &buf, &m)) == WIF_E_NO_DAEMON &&
+	    !(h->flags & WIF_OPEN_NO_FALLBACK)) {
+		char *ftok = NULL, fprof[160];
+		int64_t fexp;
+
+		if ((r = fallback(h, profile, min_valid, &ftok, &fexp, fprof,
+		    sizeof(fprof))) != WIF_OK)
+			return r;
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			explicit_bzero(ftok, strlen(ftok));
+			free(ftok);
+			return fail(h, WIF_E_NOMEM, "out of memory");
+		}
+		c->token = ftok;
+		c->token_len = strlen(ftok);
+		(void)mlock(c->token, c->token_len + 1);
+		c->expires_at = fexp;
+		snprintf(c->profile, sizeof(c->profile), "%s", fprof);
+		*out = c;
+		h->err[0] = '\0';
+		return WIF_OK;
+	}
+	if (r != WIF_OK)
 		return r;
 	tok = wif_wire_get(&m, "token");
 	prof = wif_wire_get(&m, "profile");

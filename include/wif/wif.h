@@ -43,9 +43,14 @@ typedef struct wif_credential wif_credential;
 /* The daemon's socket when neither wif_open() nor $WIF_SOCKET names one. */
 #define WIF_DEFAULT_SOCKET_PATH "/run/wif/wifd.sock"
 
+/* wif_open() flag: when no daemon listens, fail with WIF_E_NO_DAEMON
+ * instead of running the core in a child process (also set by the
+ * environment variable WIF_REQUIRE_DAEMON=1). */
+#define WIF_OPEN_NO_FALLBACK 0x01u
+
 /*
  * socket_path: NULL for $WIF_SOCKET, else WIF_DEFAULT_SOCKET_PATH.
- * flags: 0.  Reserved for future use; pass 0.
+ * flags: 0 or WIF_OPEN_NO_FALLBACK.
  * Returns WIF_OK and *out (free with wif_close()), or WIF_E_NOMEM /
  * WIF_E_INVALID_ARG.  Never contacts the daemon.
  */
@@ -59,7 +64,9 @@ WIF_API void wif_set_timeout(wif_handle *h, int timeout_ms);
 /*
  * A token of profile (NULL: the daemon picks the one profile this caller
  * may use, or "default") with at least min_valid seconds left (0: the
- * daemon's own rule).  Returns WIF_OK and *out, or a wif_rc:
+ * daemon's own rule).  With no daemon listening, the core runs in a child
+ * process (wif-cli token: the caller's configuration and per-user cache),
+ * unless WIF_OPEN_NO_FALLBACK.  Returns WIF_OK and *out, or a wif_rc:
  * WIF_E_NO_DAEMON (no daemon listening), WIF_E_PERM (the socket is not
  * the daemon's), WIF_E_DENIED (the allow list refused this caller),
  * WIF_E_TIMEOUT, WIF_E_PROTOCOL, or the daemon's own error.  wif_error()

@@ -206,7 +206,7 @@ daemon_status(char **json, char **sock)
 	*json = *sock = NULL;
 	if (cli_config_path != NULL ||
 	    ((v = getenv(WIF_CONFIG_ENV)) != NULL && *v != '\0') ||
-	    wif_open(NULL, 0, &h) != WIF_OK)
+	    wif_open(NULL, WIF_OPEN_NO_FALLBACK, &h) != WIF_OK)
 		return;
 	wif_set_timeout(h, 5000);
 	wif_wire_begin(req, &len);

@@ -64,7 +64,7 @@ daemon_token(const struct token_opts *o, struct wif_token **tok,
 	if (cli_config_path != NULL || o->force ||
 	    ((v = getenv(WIF_CONFIG_ENV)) != NULL && *v != '\0'))
 		return 0;
-	if (wif_open(NULL, 0, &h) != WIF_OK)
+	if (wif_open(NULL, WIF_OPEN_NO_FALLBACK, &h) != WIF_OK)
 		return 0;
 	r = wif_get_token(h, o->profile, o->min_valid, &c);
 	if (r == WIF_E_NO_DAEMON) {

@@ -119,8 +119,10 @@ main(int argc, char **argv)
 		else
 			return run_full(argv);
 	}
-	if (wif_open(NULL, 0, &h) != WIF_OK)
+	if (wif_open(NULL, WIF_OPEN_NO_FALLBACK, &h) != WIF_OK)
 		return run_full(argv);
+	/* NO_FALLBACK: on no daemon, exec wif-cli rather than let libwif
+	 * spawn it (same result, and wif-cli's own messages and formats). */
 	r = wif_get_token(h, profile, min_valid, &c);
 	if (r == WIF_E_NO_DAEMON && ((v = getenv("WIF_REQUIRE_DAEMON")) == NULL ||
 	    strcmp(v, "1") != 0)) {

@@ -9,3 +9,8 @@ clean-local: clean-local-tests
 clean-local-tests:
 	rm -rf tests/tmp
 .PHONY: clean-local-tests
+
+# An application of the consumer API, linked with libwif.so alone.
+check_PROGRAMS += tests/integration/libwif_get
+tests_integration_libwif_get_SOURCES = tests/integration/libwif_get.c
+tests_integration_libwif_get_LDADD = libwif.la

@@ -153,6 +153,20 @@ check "min_valid the server cannot meet: says so" contains "$T_DIR/err" "less th
 run_wif token -p rootonly
 TOK=$(out) # that request minted anew: the freshest token is the one served now
 
+# --- the C API (libwif.so, libc only) ------------------------------------------
+LIBWIF="$WIF_TOP_BUILDDIR/tests/integration/libwif_get"
+"$LIBWIF" rootonly >"$T_DIR/out" 2>&1 && RC=0 || RC=$?
+check "libwif: wif_get_token through wifd" grep -qE "^token=$TOK expires_at=[0-9]+ profile=rootonly\$" "$T_DIR/out"
+"$LIBWIF" >"$T_DIR/out" 2>&1 && RC=0 || RC=$?
+check "libwif: no profile named: root gets \"default\"" \
+    grep -qE '^token=sk-ant-oat01-[A-Za-z0-9_-]+ expires_at=[0-9]+ profile=default$' "$T_DIR/out"
+as_user 4242 4242 adm token
+check "no profile named: uid 4242 in adm gets ops, the one open to it" \
+    grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/out"
+as_user 4243 4243 "" token
+check "no profile named and none open: says so" grep -qE 'uid 4243 may use no profile' "$T_DIR/err"
+check "libwif: links libc only" sh -c "ldd '$WIF_TOP_BUILDDIR/.libs/libwif.so' | grep -vE 'asan|ubsan|libstdc|libgcc|libm\.|vdso|ld-linux|libc\.so' | grep -q '=>' && exit 1 || exit 0"
+
 # --- sinks ----------------------------------------------------------------------
 check "sink: profile with sinks is minted at start" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/sinks/token"
 check "sink: raw sink owned by nobody, mode 0640" test "$(stat -c '%U %a' "$T_DIR/sinks/token")" = "nobody 640"
@@ -245,7 +259,7 @@ run_wif token -p rootonly
 check "outage: a still-valid token is served" test "$(out)" = "$TOK"
 reset
 check "flush is root's: nobody's admin request is refused" \
-    sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups $WIRE request op=flush profile=default | grep -q 'rc=-27'"
+    sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups $WIRE request op=flush profile=default | grep 'rc=-27' >/dev/null"
 
 # --- reload: a broken file is rejected, the running config kept --------------
 cp "$CONF" "$T_DIR/good.conf"
@@ -288,6 +302,12 @@ check "no sanitizer report in the daemon's log" not_contains "$T_DIR/wifd.log" "
 run_wif token -p rootonly
 check "no daemon: wif token falls back in-process (no wif.conf here: an error, not a hang)" test $RC -ne 0
 check "no daemon: the fallback does not blame the daemon" not_contains "$T_DIR/err" "wifd ("
+"$LIBWIF" -n rootonly >"$T_DIR/out" 2>&1 && RC=0 || RC=$?
+check "libwif, no daemon, WIF_OPEN_NO_FALLBACK: WIF_E_NO_DAEMON" grep -qE '^error rc=-28: no wifd socket at' "$T_DIR/out"
+WIF_CONFIG="$CONF" "$LIBWIF" rootonly >"$T_DIR/out" 2>&1 && RC=0 || RC=$?
+check "libwif, no daemon: the core runs in a child process (wif-cli)" grep -qE '^token=sk-ant-oat01-[A-Za-z0-9_-]+ expires_at=[0-9]+ profile=rootonly$' "$T_DIR/out"
+WIF_REQUIRE_DAEMON=1 WIF_CONFIG="$CONF" "$LIBWIF" rootonly >"$T_DIR/out" 2>&1 && RC=0 || RC=$?
+check "libwif, WIF_REQUIRE_DAEMON=1: no fallback" grep -qE '^error rc=-28' "$T_DIR/out"
 WIF_REQUIRE_DAEMON=1 run_wif token -p rootonly
 check "WIF_REQUIRE_DAEMON=1, no daemon: exit 1" test $RC -eq 1
 check "WIF_REQUIRE_DAEMON=1, no daemon: says there is no wifd" contains "$T_DIR/err" "no wifd socket"
