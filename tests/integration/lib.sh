@@ -53,6 +53,24 @@ print(b(hdr) + "." + b(pl) + "." + sig)
 PY
 }
 
+# The emulator's control API (tests/emulator; $EMU_URL from run_stack.sh).
+emu() { # emu GET|POST PATH [JSON] -> body on stdout
+	/usr/bin/python3 - "$1" "$EMU_URL$2" "${3:-}" <<'PYX'
+import sys, urllib.request
+m, url, body = sys.argv[1], sys.argv[2], sys.argv[3]
+req = urllib.request.Request(url, method=m, data=body.encode() if body else None,
+                             headers={"content-type": "application/json"})
+print(urllib.request.urlopen(req, timeout=10).read().decode())
+PYX
+}
+emu_stat() { # emu_stat exchanges.succeeded
+	emu GET /_emu/stats | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d.get(k,0) if isinstance(d,dict) else 0
+print(d)' "$1"
+}
+fault() { emu POST /_emu/fault "$1" >/dev/null; }
+reset() { emu POST /_emu/reset '{}' >/dev/null; }
+
 finish() {
 	echo "$T_PASSES passed, $T_FAILS failed"
 	[ "$T_FAILS" -eq 0 ]

@@ -45,22 +45,6 @@ mkdir -p "$T_DIR/run"; chmod 700 "$T_DIR/run"
 export XDG_RUNTIME_DIR="$T_DIR/run"
 WIRE="$PY $WIF_TOP_SRCDIR/tests/integration/wire_client.py $SOCK"
 
-emu() {
-	$PY - "$1" "$EMU_URL$2" "${3:-}" <<'PYX'
-import sys, urllib.request
-m, url, body = sys.argv[1], sys.argv[2], sys.argv[3]
-req = urllib.request.Request(url, method=m, data=body.encode() if body else None,
-                             headers={"content-type": "application/json"})
-print(urllib.request.urlopen(req, timeout=10).read().decode())
-PYX
-}
-emu_stat() {
-	emu GET /_emu/stats | $PY -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d.get(k,0) if isinstance(d,dict) else 0
-print(d)' "$1"
-}
-fault() { emu POST /_emu/fault "$1" >/dev/null; }
-reset() { emu POST /_emu/reset '{}' >/dev/null; }
 MINTS="$T_DIR/mints"
 : >"$MINTS"
 
