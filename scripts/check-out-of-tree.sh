@@ -17,7 +17,9 @@ providerdir=$(pkg-config --variable=providerdir wif)
 work="$build/oot-hello"; rm -rf "$work"; cp -r "$top/examples/hello-provider" "$work"
 make -s -C "$work" install DESTDIR="" providerdir="$providerdir" PKG_CONFIG=pkg-config
 printf 'wif = { provider_dir = "%s"; };\n' "$providerdir" >"$work/wif.conf"
-out=$("$stage$prefix/bin/wif" -c "$work/wif.conf" providers)
+# The staged wif runs the staged wif-cli (the installed one would be under
+# $prefix, which this check does not touch).
+out=$(WIF_CLI="$stage$prefix/libexec/wif/wif-cli" "$stage$prefix/bin/wif" -c "$work/wif.conf" providers)
 echo "$out"
 echo "$out" | grep -qE '^hello +1\.' || { echo "out-of-tree: hello not loaded"; exit 1; }
 nm -D --defined-only "$providerdir/hello.so" | grep -q ' wif_provider_entry$'
