@@ -85,18 +85,17 @@ pick_profile(struct wifd *d, const struct wif_peer *peer, const char *name,
 	size_t i, n = 0, used = 0;
 
 	if (name != NULL) {
-		if ((cp = wif_config_profile(cfg, name)) == NULL) {
-			/* Same answer as a denial: do not reveal which
-			 * profiles exist to peers that may use none. */
-			deny(d, peer, name, "no such profile");
+		cp = wif_config_profile(cfg, name);
+		if (cp == NULL || !allowed(d, cp, peer, why, sizeof(why))) {
+			/* One answer for "no such profile" and "not yours",
+			 * so that peers cannot list the profiles; the audit
+			 * line says which. */
+			deny(d, peer, name, cp == NULL ? "no such profile" : why);
 			wifd_reply_error(out, len, WIF_E_DENIED, "profile %.128s "
-			    "does not exist or uid %u may not use it (wifd at %s)",
+			    "does not exist or uid %u may not use it: ask the "
+			    "administrator to add you to its allow list "
+			    "(allow.users, allow.groups or allow.units in %s)",
 			    name, (unsigned)peer->uid, cfg->path);
-			return NULL;
-		}
-		if (!allowed(d, cp, peer, why, sizeof(why))) {
-			deny(d, peer, cp->name, why);
-			wifd_reply_error(out, len, WIF_E_DENIED, "%s", why);
 			return NULL;
 		}
 		return cp;

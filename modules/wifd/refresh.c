@@ -248,6 +248,7 @@ refresh_pass(struct wifd *d)
 		if (cp == NULL || (p = wifd_profile_get(d, names[i])) == NULL)
 			continue;
 		jitter = p->jitter;
+		memset(&info, 0, sizeof(info));
 		if (wif_cache_info(d->cache, names[i], &info) == WIF_OK &&
 		    info.has_token && (info.expires_at <= 0 ||
 		    info.expires_at - now > pol.advisory + jitter))

@@ -167,10 +167,12 @@ as_user 65534 65534 "" token
 check "no profile named: nobody gets the one it may use" test "$(out)" = "$(cat "$T_DIR/sinks/token")"
 as_user 65534 65534 "" token -p ops
 check "deny: nobody may not use ops (exit 1)" test $RC -eq 1
-check "deny: says why and what to do" grep -qE 'not in the allow list|may not use|allow' "$T_DIR/err"
+check "deny: says why and what to do" grep -qE 'profile ops does not exist or uid 65534 may not use it: ask the administrator' "$T_DIR/err"
+cp "$T_DIR/err" "$T_DIR/deny.err"
 check "deny: no token on stdout" test ! -s "$T_DIR/out"
 as_user 65534 65534 "" token -p nosuchprofile
-check "unknown profile: answered like a denial" grep -qE 'does not exist or uid 65534 may not use it' "$T_DIR/err"
+check "unknown profile: answered exactly like a denial (no profile listing)" \
+    test "$(sed 's/nosuchprofile/ops/' "$T_DIR/err")" = "$(cat "$T_DIR/deny.err")"
 as_user 4242 4242 adm token -p ops
 check "allow.groups: a supplementary group (adm) opens ops" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/out"
 as_user 4242 4242 "" token -p ops
@@ -180,7 +182,10 @@ check "deny by default: no allow list is root only" test $RC -eq 1
 
 # --- audit ---------------------------------------------------------------------
 check "audit: an issue line for nobody" grep -qE 'event=issue .*profile=default.*uid=65534' "$T_DIR/audit.log"
-check "audit: a deny line for nobody on ops" grep -qE 'event=deny .*profile=ops.*uid=65534' "$T_DIR/audit.log"
+check "audit: a deny line for nobody on ops, with the precise reason" \
+    grep -qE 'event=deny .*profile=ops.*uid=65534.*not in the profile.s allow list' "$T_DIR/audit.log"
+check "audit: the unknown profile's denial says so" \
+    grep -qE 'event=deny .*profile=nosuchprofile.*result="no such profile"' "$T_DIR/audit.log"
 check "audit: token fingerprints, never tokens" not_contains "$T_DIR/audit.log" "sk-ant-oat01"
 check "audit file is private" test "$(stat -c %a "$T_DIR/audit.log")" = 600
 
