@@ -452,7 +452,7 @@ wif_get_token(wif_handle *h, const char *profile, int min_valid,
 	if ((r = wif_client_call(h, req, len, &buf, &m)) == WIF_E_NO_DAEMON &&
 	    !(h->flags & WIF_OPEN_NO_FALLBACK)) {
 		char *ftok = NULL, fprof[160];
-		int64_t fexp;
+		int64_t fexp = 0;
 
 		if ((r = fallback(h, profile, min_valid, &ftok, &fexp, fprof,
 		    sizeof(fprof))) != WIF_OK)
