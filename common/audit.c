@@ -167,6 +167,12 @@ wif_audit_format(const struct wif_audit_event *ev, char *buf, size_t len)
 	put(buf, len, &off, "result", ev->result ? ev->result : "");
 }
 
+int
+wif_audit_enabled(const struct wif_audit *a)
+{
+	return a != NULL && a->t != T_NONE;
+}
+
 void
 wif_audit_event(struct wif_audit *a, const struct wif_audit_event *ev)
 {

@@ -38,6 +38,8 @@ void wif_audit_close(struct wif_audit *a);
 /* Reopen a file target (after log rotation). */
 int wif_audit_reopen(struct wif_audit *a);
 void wif_audit_event(struct wif_audit *a, const struct wif_audit_event *ev);
+/* 0 for the "none" target (callers may skip gathering what it would say). */
+int wif_audit_enabled(const struct wif_audit *a);
 /* The line for ev, without a newline, into buf (tests). */
 void wif_audit_format(const struct wif_audit_event *ev, char *buf, size_t len);
 

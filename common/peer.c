@@ -110,6 +110,7 @@ wif_peer_describe(struct wif_peer *p, pid_t pid, uid_t uid, gid_t gid)
 	p->uid = uid;
 	p->gid = gid;
 	p->pid = pid;
+	p->described = 1;
 	if (pid <= 0)
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -140,8 +141,18 @@ wif_peer_from_fd(int fd, struct wif_peer *p)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &l) != 0)
 		return wif_err(WIF_E_IO, "SO_PEERCRED: %s", strerror(errno));
-	wif_peer_describe(p, c.pid, c.uid, c.gid);
+	memset(p, 0, sizeof(*p));
+	p->uid = c.uid;
+	p->gid = c.gid;
+	p->pid = c.pid;
 	return WIF_OK;
+}
+
+void
+wif_peer_ensure(struct wif_peer *p)
+{
+	if (!p->described)
+		wif_peer_describe(p, p->pid, p->uid, p->gid);
 }
 
 static int

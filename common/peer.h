@@ -30,11 +30,15 @@ struct wif_peer {
 	int groups_known;                    /* 0: /proc unreadable, none used */
 	char exe[256];                       /* "" when unknown */
 	char unit[256];                      /* systemd unit, "" when none */
+	int described;                       /* /proc read (wif_peer_describe) */
 };
 
-/* Fill p for the peer of a connected AF_UNIX socket.  WIF_OK, or WIF_E_IO
- * when SO_PEERCRED fails. */
+/* Fill p's uid, gid and pid for the peer of a connected AF_UNIX socket
+ * (the rest is read from /proc on first need: wif_peer_ensure).  WIF_OK,
+ * or WIF_E_IO when SO_PEERCRED fails. */
 int wif_peer_from_fd(int fd, struct wif_peer *p);
+/* Read groups, exe and unit from /proc once. */
+void wif_peer_ensure(struct wif_peer *p);
 
 /* Fill p for the process pid with credentials uid/gid (used by
  * wif_peer_from_fd; exposed for tests). */

@@ -38,8 +38,10 @@ wifd_reply_error(char *out, size_t *len, int rc, const char *fmt, ...)
 }
 
 static void
-audit_peer(struct wif_audit_event *ev, const struct wif_peer *peer)
+audit_peer(struct wifd *d, struct wif_audit_event *ev, struct wif_peer *peer)
 {
+	if (wif_audit_enabled(d->audit))
+		wif_peer_ensure(peer); /* exe and unit, read once */
 	ev->uid = peer->uid;
 	ev->pid = peer->pid;
 	ev->exe = peer->exe;
@@ -49,14 +51,17 @@ audit_peer(struct wif_audit_event *ev, const struct wif_peer *peer)
 /* May peer use profile cp?  Root always may. */
 static int
 allowed(struct wifd *d, const struct wif_config_profile *cp,
-        const struct wif_peer *peer, char *why, size_t len)
+        struct wif_peer *peer, char *why, size_t len)
 {
 	(void)d;
+	/* /proc is read only when a group or unit rule could decide. */
+	if (peer->uid != 0 && (cp->allow.n_groups > 0 || cp->allow.n_units > 0))
+		wif_peer_ensure(peer);
 	return wif_acl_allows(&cp->allow, peer, cp->name, why, len);
 }
 
 static void
-deny(struct wifd *d, const struct wif_peer *peer, const char *profile,
+deny(struct wifd *d, struct wif_peer *peer, const char *profile,
      const char *why)
 {
 	struct wif_audit_event ev;
@@ -65,7 +70,7 @@ deny(struct wifd *d, const struct wif_peer *peer, const char *profile,
 	ev.event = "deny";
 	ev.profile = profile;
 	ev.result = why;
-	audit_peer(&ev, peer);
+	audit_peer(d, &ev, peer);
 	wif_audit_event(d->audit, &ev);
 	wif_metrics_inc(d->metrics, "deny", NULL);
 }
@@ -76,7 +81,7 @@ deny(struct wifd *d, const struct wif_peer *peer, const char *profile,
  * Under cfg_lock (read).  NULL with the reply written when none.
  */
 static const struct wif_config_profile *
-pick_profile(struct wifd *d, const struct wif_peer *peer, const char *name,
+pick_profile(struct wifd *d, struct wif_peer *peer, const char *name,
              char *out, size_t *len)
 {
 	const struct wif_config *cfg = wif_core_config(d->core);
@@ -129,7 +134,7 @@ pick_profile(struct wifd *d, const struct wif_peer *peer, const char *name,
 }
 
 static int
-op_token(struct wifd *d, const struct wif_peer *peer,
+op_token(struct wifd *d, struct wif_peer *peer,
          const struct wif_wire_msg *req, int may_block, char *out,
          size_t *len)
 {
@@ -175,7 +180,7 @@ op_token(struct wifd *d, const struct wif_peer *peer,
 	memset(&ev, 0, sizeof(ev));
 	ev.event = "issue";
 	ev.profile = profile;
-	audit_peer(&ev, peer);
+	audit_peer(d, &ev, peer);
 	if (r != WIF_OK) {
 		ev.result = wif_err_detail();
 		wif_audit_event(d->audit, &ev);
@@ -266,7 +271,7 @@ add_profile_status(struct wifd *d, json_object *arr,
 
 /* The profiles this peer may use (all for root), and the counters. */
 static void
-op_status(struct wifd *d, const struct wif_peer *peer, char *out, size_t *len)
+op_status(struct wifd *d, struct wif_peer *peer, char *out, size_t *len)
 {
 	const struct wif_config *cfg;
 	json_object *root = json_object_new_object(), *arr, *m = NULL;
@@ -298,7 +303,7 @@ op_status(struct wifd *d, const struct wif_peer *peer, char *out, size_t *len)
 }
 
 static int
-op_admin(struct wifd *d, const struct wif_peer *peer, const char *op,
+op_admin(struct wifd *d, struct wif_peer *peer, const char *op,
          const struct wif_wire_msg *req, char *out, size_t *len)
 {
 	const struct wif_config_profile *cp;
@@ -310,7 +315,7 @@ op_admin(struct wifd *d, const struct wif_peer *peer, const char *op,
 	memset(&ev, 0, sizeof(ev));
 	ev.event = op;
 	ev.profile = profile;
-	audit_peer(&ev, peer);
+	audit_peer(d, &ev, peer);
 	if (peer->uid != 0) {
 		deny(d, peer, profile ? profile : "", "admin operations are "
 		    "root's");
@@ -354,7 +359,7 @@ op_admin(struct wifd *d, const struct wif_peer *peer, const char *op,
 }
 
 int
-wifd_handle(struct wifd *d, const struct wif_peer *peer,
+wifd_handle(struct wifd *d, struct wif_peer *peer,
             const struct wif_wire_msg *req, int may_block, char *out,
             size_t *len)
 {

@@ -52,7 +52,7 @@ struct wifd {
 
 /* handle.c: one parsed request -> a framed reply in out (len set).
  * Returns 1 when the request must go to a worker (it may block). */
-int wifd_handle(struct wifd *d, const struct wif_peer *peer,
+int wifd_handle(struct wifd *d, struct wif_peer *peer,
                 const struct wif_wire_msg *req, int may_block, char *out,
                 size_t *len);
 /* A framed error reply. */

@@ -126,6 +126,11 @@ test_peer_from_socket(void)
 	CU_ASSERT_EQUAL(p.uid, geteuid());
 	CU_ASSERT_EQUAL(p.gid, getegid());
 	CU_ASSERT_EQUAL(p.pid, getpid());
+	CU_ASSERT_EQUAL(p.described, 0); /* /proc only on first need */
+	CU_ASSERT_EQUAL(p.groups_known, 0);
+	wif_peer_ensure(&p);
+	CU_ASSERT_EQUAL(p.described, 1);
+	CU_ASSERT_EQUAL(p.uid, geteuid());
 	CU_ASSERT_EQUAL(p.groups_known, 1);
 	CU_ASSERT(strstr(p.exe, "test_wifd_parts") != NULL);
 	close(sv[0]);
@@ -240,6 +245,7 @@ test_audit_file(void)
 	CU_ASSERT(strstr(wif_err_detail(), "symbolic link") != NULL);
 	CU_ASSERT_EQUAL(wif_audit_open("relative.log", &a), WIF_E_CONFIG);
 	CU_ASSERT_EQUAL(wif_audit_open("none", &a), WIF_OK);
+	CU_ASSERT_EQUAL(wif_audit_enabled(a), 0);
 	wif_audit_event(a, &ev); /* writes nothing, must not crash */
 	wif_audit_close(a);
 }
