@@ -82,7 +82,10 @@ for mode in inline url discovery; do
 		jwt=$(/usr/bin/python3 "$WIF_TOP_SRCDIR/tests/emulator/demo_issuer.py" mint "$ISSUER_DIR" --iss "$ISSUER_URL" \
 			--sub demo:app --aud https://api.anthropic.com) || exit 1
 		got=$(exchange "$EMU_URL" "$jwt")
-		case $got in "200 59"[6-9] | "200 600") ;; *) echo "first exchange: $got"; exit 1 ;; esac
+		# expires_in is capped by what the 600 s assertion has left, which
+		# shrinks by the time minting and exchanging take on a loaded machine
+		case $got in "200 "*) n=${got#200 } ;; *) n=0 ;; esac
+		[ "$n" -ge 540 ] && [ "$n" -le 600 ] || { echo "first exchange: $got"; exit 1; }
 		# the same JWT again: single use
 		[ "$(exchange "$EMU_URL" "$jwt")" = "401" ] || exit 1
 		jwt2=$(/usr/bin/python3 "$WIF_TOP_SRCDIR/tests/emulator/demo_issuer.py" mint "$ISSUER_DIR" --iss "$ISSUER_URL" \
