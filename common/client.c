@@ -48,6 +48,7 @@ struct wif_handle {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int timeout_ms;
 	unsigned flags;
+	int fd;                         /* kept connection, or -1 */
 	char err[1024];
 };
 
@@ -93,6 +94,7 @@ wif_open(const char *socket_path, unsigned flags, wif_handle **out)
 	memcpy(h->path, p, strlen(p) + 1);
 	h->timeout_ms = 60000;
 	h->flags = flags;
+	h->fd = -1;
 	if ((p = getenv("WIF_REQUIRE_DAEMON")) != NULL && strcmp(p, "1") == 0)
 		h->flags |= WIF_OPEN_NO_FALLBACK;
 	*out = h;
@@ -102,6 +104,8 @@ wif_open(const char *socket_path, unsigned flags, wif_handle **out)
 void
 wif_close(wif_handle *h)
 {
+	if (h != NULL && h->fd >= 0)
+		close(h->fd);
 	free(h);
 }
 
@@ -215,9 +219,12 @@ wait_fd(int fd, short ev, int64_t deadline)
 	}
 }
 
-int
-wif_client_call(wif_handle *h, char *req, size_t len, char **bufp,
-                struct wif_wire_msg *m)
+/* One request and its reply on fd.  *whole: a complete reply frame was
+ * read (the connection can serve the next request); *none: not one byte
+ * came back (a kept connection the daemon had closed: safe to retry). */
+static int
+roundtrip(wif_handle *h, int fd, char *req, size_t len, char **bufp,
+          struct wif_wire_msg *m, int *whole, int *none)
 {
 	size_t off = 0, have = 0, cap = 4096;
 	int64_t deadline = mono_ms() + h->timeout_ms, rc64;
@@ -225,12 +232,12 @@ wif_client_call(wif_handle *h, char *req, size_t len, char **bufp,
 	char *buf = NULL, *nb;
 	long need = 0;
 	ssize_t n;
-	int fd, r;
+	int r;
 
 	*bufp = NULL;
+	*whole = 0;
+	*none = 1;
 	h->err[0] = '\0';
-	if ((r = connect_trusted(h, &fd)) != WIF_OK)
-		return r;
 	while (off < len) {
 		n = send(fd, req + off, len - off, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
@@ -276,12 +283,14 @@ wif_client_call(wif_handle *h, char *req, size_t len, char **bufp,
 			goto out;
 		}
 		have += (size_t)n;
+		*none = 0;
 		if (need == 0 && (need = wif_wire_frame_size((unsigned char *)buf,
 		    have)) < 0) {
 			r = fail(h, WIF_E_PROTOCOL, "wifd sent a malformed frame");
 			goto out;
 		}
 	}
+	*whole = 1;
 	if (wif_wire_parse(buf + 4, (size_t)need - 4, m, &why) != 0) {
 		r = fail(h, WIF_E_PROTOCOL, "wifd sent a malformed reply: %s", why);
 		goto out;
@@ -306,8 +315,33 @@ out:
 		explicit_bzero(buf, have);
 		free(buf);
 	}
-	close(fd);
 	return r;
+}
+
+/*
+ * The connection is kept for the handle's next request (wifd closes it
+ * after 30 s idle): connect, SO_PEERCRED and the daemon's accept are paid
+ * once, not per token.  A kept connection found closed before any reply
+ * byte is reopened once; requests are idempotent.
+ */
+int
+wif_client_call(wif_handle *h, char *req, size_t len, char **bufp,
+                struct wif_wire_msg *m)
+{
+	int r, whole, none, reused, tries;
+
+	for (tries = 0;; tries++) {
+		reused = h->fd >= 0;
+		if (!reused && (r = connect_trusted(h, &h->fd)) != WIF_OK)
+			return r;
+		r = roundtrip(h, h->fd, req, len, bufp, m, &whole, &none);
+		if (whole)
+			return r;
+		close(h->fd);
+		h->fd = -1;
+		if (!(reused && none && tries == 0 && r != WIF_E_TIMEOUT))
+			return r;
+	}
 }
 
 /* The value of "key":"..." or "key":123 in the flat JSON wif-cli prints

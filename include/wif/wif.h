@@ -17,7 +17,9 @@
  *	wif_close(h);
  *
  * Thread safety: a handle may be used by one thread at a time; use one
- * handle per thread (they are cheap: no connection is kept open).
+ * handle per thread.  A handle keeps its connection to wifd between
+ * requests (reopened when the daemon has closed it); wif_close() closes
+ * it, and a forked child should open its own handle.
  * Credentials are independent of the handle and of each other.
  * See wif_open(3).
  */

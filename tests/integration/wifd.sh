@@ -265,6 +265,9 @@ run_wif token -p newone
 check "reload: the new profile is served" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/out"
 
 # --- kill -9 mid-refresh: sinks intact, nothing half-written, restart serves ----
+# a libwif handle with a kept connection, across the restart below
+"$LIBWIF" -w "$T_DIR/go" rootonly >"$T_DIR/keep.out" 2>&1 & keep_pid=$!
+i=0; while ! grep -q '^token=' "$T_DIR/keep.out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 SINK_BEFORE=$(cat "$T_DIR/sinks/token")
 fault '{"mode":"hang","delay_ms":20000,"count":-1}'
 # min_valid above what the cached token has left: a refresh, which hangs
@@ -279,6 +282,9 @@ start_wifd
 check "restart after kill -9: the stale socket is replaced" test -S "$SOCK"
 run_wif token -p rootonly
 check "restart: serving again" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/out"
+touch "$T_DIR/go"; wait $keep_pid && RC=0 || RC=$?
+check "libwif: a kept connection lost in a restart is reopened (2 tokens)" \
+    test "$RC" -eq 0 -a "$(grep -c '^token=sk-ant-oat01-' "$T_DIR/keep.out")" -eq 2
 [ $RC -eq 0 ] || cat "$T_DIR/err"
 
 # --- SIGTERM: clean exit, socket removed -------------------------------------
