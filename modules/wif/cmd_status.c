@@ -202,6 +202,7 @@ daemon_status(char **json, char **sock)
 	wif_handle *h = NULL;
 	const char *v;
 	size_t len;
+	int r;
 
 	*json = *sock = NULL;
 	if (cli_config_path != NULL ||
@@ -213,13 +214,11 @@ daemon_status(char **json, char **sock)
 	(void)wif_wire_add(req, sizeof(req), &len, "op", "status");
 	len = wif_wire_end(req, len);
 	*sock = strdup(wif_client_socket(h));
-	if (wif_client_call(h, req, len, &buf, &m) == WIF_OK &&
+	if ((r = wif_client_call(h, req, len, &buf, &m)) == WIF_OK &&
 	    (v = wif_wire_get(&m, "json")) != NULL)
 		*json = strdup(v);
-	else if (*sock != NULL && wif_error(h)[0] != '\0' &&
-	    strstr(wif_error(h), "no wifd") == NULL &&
-	    strstr(wif_error(h), "no daemon") == NULL)
-		log_warnx("wifd at %s: %s", *sock, wif_error(h));
+	else if (r != WIF_OK && r != WIF_E_NO_DAEMON)
+		log_warnx("wifd at %s: %s", wif_client_socket(h), wif_error(h));
 	if (*json == NULL) {
 		free(*sock);
 		*sock = NULL;

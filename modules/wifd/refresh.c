@@ -61,8 +61,7 @@ fail_reason(int r, const struct wif_mint_report *rep)
 }
 
 static void
-deliver_sinks(struct wifd *d, const struct wif_config_profile *cp,
-              const struct wif_token *t)
+deliver_sinks(const struct wif_config_profile *cp, const struct wif_token *t)
 {
 	size_t i;
 
@@ -71,7 +70,6 @@ deliver_sinks(struct wifd *d, const struct wif_config_profile *cp,
 			log_warnx("profile %s: sink %s: %s", cp->name,
 			    cp->sinks[i].path, wif_err_detail());
 	}
-	(void)d;
 }
 
 /* The cache calls this with no cache lock held, once per profile at a
@@ -138,7 +136,7 @@ wifd_refresh_cb(void *arg, const char *profile, unsigned flags,
 		ev.token_sha256 = hex;
 		ev.expires_at = (*out)->expires_at;
 		ev.result = "ok";
-		deliver_sinks(d, cp, *out);
+		deliver_sinks(cp, *out);
 	} else {
 		ev.event = "refresh_fail";
 		ev.result = saved;
@@ -210,6 +208,8 @@ wifd_reload(struct wifd *d)
 	wifd_profiles_sync(d);
 	pthread_rwlock_unlock(&d->cfg_lock);
 	wif_core_close(old);
+	if (wif_audit_reopen(d->audit) != WIF_OK)
+		log_warnx("%s", wif_err_detail());
 	log_info("reloaded %s", d->config_path);
 	ev.result = "ok";
 	wif_audit_event(d->audit, &ev);
