@@ -174,8 +174,11 @@ op_token(struct wifd *d, struct wif_peer *peer,
 		return 1;
 	{
 		struct wifd_profile *ps = wifd_profile_get(d, profile);
-		if (ps != NULL)
+		if (ps != NULL) {
+			pthread_mutex_lock(&d->prof_mu); /* the refresher reads it */
 			ps->used = 1;
+			pthread_mutex_unlock(&d->prof_mu);
+		}
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.event = "issue";

@@ -165,8 +165,11 @@ wifd_profiles_sync(struct wifd *d)
 
 	for (i = 0; i < cfg->n_profiles; i++)
 		if (cfg->profiles[i].n_sinks > 0 &&
-		    (p = wifd_profile_get(d, cfg->profiles[i].name)) != NULL)
+		    (p = wifd_profile_get(d, cfg->profiles[i].name)) != NULL) {
+			pthread_mutex_lock(&d->prof_mu);
 			p->used = 1;
+			pthread_mutex_unlock(&d->prof_mu);
+		}
 	pthread_mutex_lock(&d->prof_mu);
 	for (pp = &d->profiles; (p = *pp) != NULL;) {
 		if (wif_config_profile(cfg, p->name) == NULL) {
