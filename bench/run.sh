@@ -118,6 +118,36 @@ after=$(curl -s "$EMU_URL/_emu/stats" | /usr/bin/python3 -c 'import json,sys; pr
 echo "200 processes in $(( (end - start) / 1000000 )) ms, exchanges: $((after - before))"
 
 echo
+echo "== 6. wifd resident memory with 100 profiles (goal <= 10 MB)"
+# 100 profiles, each with its own identity source (a fresh assertion per
+# exchange), every one of them asked once so that 100 tokens are cached and
+# 100 profiles are on the refresh timer.
+{
+	echo 'wif = { provider_dir = "'"$bb"'/plugins/.libs"; };'
+	echo 'profiles = ('
+	for i in $(seq 100); do
+		[ "$i" -eq 1 ] || echo ','
+		cat <<P
+ { name = "p$i";
+   source = ( { provider = "exec"; command = [ "/usr/bin/python3", "$top/tests/emulator/demo_issuer.py", "mint", "$ISSUER_DIR",
+                "--iss", "$ISSUER_URL", "--sub", "demo:app", "--aud", "https://api.anthropic.com" ]; } );
+   exchange = { type = "anthropic"; base_url = "$ANTHROPIC_BASE_URL";
+                federation_rule_id = "fdrl_demo1"; organization_id = "00000000-0000-4000-8000-000000000001";
+                service_account_id = "svac_demo1"; workspace_id = "wrkspc_demo1"; }; }
+P
+	done
+	echo ');'
+} >"$work/wif100.conf"
+"$bb/modules/wifd/wifd" -c "$work/wif100.conf" -s "$work/wifd3.sock" 2>"$work/wifd3.log" &
+wifd3=$!
+for _ in $(seq 100); do [ -S "$work/wifd3.sock" ] && break; sleep 0.05; done
+echo "idle, 100 profiles loaded: $(grep VmRSS /proc/$wifd3/status)"
+for i in $(seq 100); do WIF_SOCKET="$work/wifd3.sock" "$bb/modules/wif/wif" token -p "p$i" >/dev/null; done
+WIF_SOCKET="$work/wifd3.sock" WIF_BENCH_PROFILE=p50 ./bench/client_rt 5000 32 >/dev/null
+echo "100 tokens cached, after 160k requests from 32 clients: $(grep VmRSS /proc/$wifd3/status), peak $(grep VmHWM /proc/$wifd3/status)"
+kill $wifd3; wait $wifd3 2>/dev/null || true
+
+echo
 echo "== 3. cold exchange: wif token --force (fresh JWT file each run; fetch + exchange over loopback http)"
 hyperfine -N --warmup 3 --runs 40 --style basic --prepare "$mint --out $work/jwt" \
 	--export-markdown "$work/cold.md" -n "wif token --force (cold mint)" \

@@ -17,11 +17,33 @@
 
 enum target { T_NONE, T_SYSLOG, T_STDERR, T_FILE };
 
+/*
+ * Lines are handed to one writer thread so that the caller (wifd's loop
+ * thread, on every issuance) never waits for syslog(3) or the disk: the
+ * caller appends the finished line to the filling buffer and the writer
+ * swaps buffers and writes a whole batch (one write(2) for a file).  Order is
+ * kept: one writer, FIFO.  Nothing is dropped: a caller that finds the
+ * filling buffer full waits for the writer (back-pressure, not loss).
+ */
+#define BUF_SIZE (64 * 1024)
+#define LINE_MAX_LEN 2048
+
 struct wif_audit {
 	enum target t;
 	char *path;
 	int fd;
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;       /* everything below */
+	pthread_cond_t work;      /* writer: lines are waiting, or stop */
+	pthread_cond_t idle;      /* producers: room in buf / batch written */
+	char *buf;                /* the filling buffer (BUF_SIZE) */
+	char *spare;              /* the writer's buffer */
+	size_t len;
+	int writing;              /* the writer holds a batch */
+	int stop;
+	int has_thread;
+	pthread_t thread;
+	time_t ts_sec;            /* the cached "ts=" for ts_sec */
+	char ts[40];
 };
 
 static int
@@ -39,6 +61,95 @@ open_file(struct wif_audit *a)
 	return WIF_OK;
 }
 
+/* Write a batch of lines; the caller does not hold a->mu. */
+static void
+write_batch(struct wif_audit *a, char *p, size_t n, int fd)
+{
+	char *nl;
+	ssize_t w;
+
+	if (a->t == T_SYSLOG) {
+		while (n > 0 && (nl = memchr(p, '\n', n)) != NULL) {
+			*nl = '\0';
+			syslog(LOG_AUTHPRIV | LOG_INFO, "%s", p);
+			n -= (size_t)(nl + 1 - p);
+			p = nl + 1;
+		}
+		return;
+	}
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* nowhere to report it: the audit log is the report */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void *
+writer(void *arg)
+{
+	struct wif_audit *a = arg;
+	char *batch;
+	size_t n;
+	int fd;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (a->len == 0 && !a->stop)
+			pthread_cond_wait(&a->work, &a->mu);
+		if (a->len == 0 && a->stop)
+			break;
+		batch = a->buf;
+		n = a->len;
+		a->buf = a->spare;
+		a->spare = batch;
+		a->len = 0;
+		a->writing = 1;
+		fd = a->t == T_FILE ? a->fd : 2;
+		pthread_cond_broadcast(&a->idle);
+		pthread_mutex_unlock(&a->mu);
+		write_batch(a, batch, n, fd);
+		pthread_mutex_lock(&a->mu);
+		a->writing = 0;
+		pthread_cond_broadcast(&a->idle);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* Wait until every line handed over so far is written; a->mu held. */
+static void
+drain_locked(struct wif_audit *a)
+{
+	while (a->has_thread && (a->len > 0 || a->writing))
+		pthread_cond_wait(&a->idle, &a->mu);
+}
+
+void
+wif_audit_flush(struct wif_audit *a)
+{
+	if (a == NULL || a->t == T_NONE)
+		return;
+	pthread_mutex_lock(&a->mu);
+	drain_locked(a);
+	pthread_mutex_unlock(&a->mu);
+}
+
+static void
+free_audit(struct wif_audit *a)
+{
+	pthread_cond_destroy(&a->work);
+	pthread_cond_destroy(&a->idle);
+	pthread_mutex_destroy(&a->mu);
+	free(a->buf);
+	free(a->spare);
+	free(a->path);
+	free(a);
+}
+
 int
 wif_audit_open(const char *target, struct wif_audit **out)
 {
@@ -50,6 +161,8 @@ wif_audit_open(const char *target, struct wif_audit **out)
 		return wif_err(WIF_E_NOMEM, "out of memory");
 	a->fd = -1;
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->work, NULL);
+	pthread_cond_init(&a->idle, NULL);
 	if (target == NULL || strcmp(target, "syslog") == 0) {
 		a->t = T_SYSLOG;
 		openlog("wifd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
@@ -60,18 +173,30 @@ wif_audit_open(const char *target, struct wif_audit **out)
 	} else if (target[0] == '/') {
 		a->t = T_FILE;
 		if ((a->path = strdup(target)) == NULL) {
-			free(a);
+			free_audit(a);
 			return wif_err(WIF_E_NOMEM, "out of memory");
 		}
 		if ((r = open_file(a)) != WIF_OK) {
-			free(a->path);
-			free(a);
+			free_audit(a);
 			return r;
 		}
 	} else {
-		free(a);
+		free_audit(a);
 		return wif_err(WIF_E_CONFIG, "audit target \"%s\": use syslog, "
 		    "stderr, none or an absolute path", target);
+	}
+	if (a->t != T_NONE) {
+		if ((a->buf = malloc(BUF_SIZE)) == NULL ||
+		    (a->spare = malloc(BUF_SIZE)) == NULL) {
+			wif_audit_close(a);
+			return wif_err(WIF_E_NOMEM, "out of memory");
+		}
+		if ((r = pthread_create(&a->thread, NULL, writer, a)) != 0) {
+			wif_audit_close(a);
+			return wif_err(WIF_E_INTERNAL, "audit writer thread: %s",
+			    strerror(r));
+		}
+		a->has_thread = 1;
 	}
 	*out = a;
 	return WIF_OK;
@@ -82,11 +207,16 @@ wif_audit_close(struct wif_audit *a)
 {
 	if (a == NULL)
 		return;
+	if (a->has_thread) {
+		pthread_mutex_lock(&a->mu);
+		a->stop = 1;
+		pthread_cond_signal(&a->work);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(a->thread, NULL); /* it writes what is left first */
+	}
 	if (a->fd >= 0)
 		close(a->fd);
-	pthread_mutex_destroy(&a->mu);
-	free(a->path);
-	free(a);
+	free_audit(a);
 }
 
 int
@@ -97,6 +227,7 @@ wif_audit_reopen(struct wif_audit *a)
 	if (a == NULL || a->t != T_FILE)
 		return WIF_OK;
 	pthread_mutex_lock(&a->mu);
+	drain_locked(a); /* lines from before the rotation go to the old file */
 	old = a->fd;
 	if ((r = open_file(a)) == WIF_OK && old >= 0)
 		close(old);
@@ -176,35 +307,38 @@ wif_audit_enabled(const struct wif_audit *a)
 void
 wif_audit_event(struct wif_audit *a, const struct wif_audit_event *ev)
 {
-	char line[2048], ts[40];
+	char line[LINE_MAX_LEN];
 	struct tm tm;
 	time_t now;
-	size_t n;
+	size_t n, need;
 
 	if (a == NULL || a->t == T_NONE)
 		return;
 	wif_audit_format(ev, line, sizeof(line) - 1);
-	switch (a->t) {
-	case T_SYSLOG:
-		syslog(LOG_AUTHPRIV | LOG_INFO, "%s", line);
-		break;
-	case T_STDERR:
-	case T_FILE:
-		now = time(NULL);
+	n = strlen(line);
+	now = time(NULL);
+	pthread_mutex_lock(&a->mu);
+	if (a->t != T_SYSLOG && now != a->ts_sec) {
+		/* gmtime_r takes glibc's time-zone lock: once a second at most */
 		gmtime_r(&now, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		{
-			char out[2100];
-			n = (size_t)snprintf(out, sizeof(out), "ts=%s %s\n", ts,
-			    line);
-			if (n >= sizeof(out))
-				n = sizeof(out) - 1;
-			pthread_mutex_lock(&a->mu);
-			(void)!write(a->t == T_FILE ? a->fd : 2, out, n);
-			pthread_mutex_unlock(&a->mu);
-		}
-		break;
-	default:
-		break;
+		strftime(a->ts, sizeof(a->ts), "ts=%Y-%m-%dT%H:%M:%SZ ", &tm);
+		a->ts_sec = now;
 	}
+	need = (a->t == T_SYSLOG ? 0 : strlen(a->ts)) + n + 1;
+	while (a->len + need > BUF_SIZE && !a->stop)
+		pthread_cond_wait(&a->idle, &a->mu);
+	if (a->len + need <= BUF_SIZE) {
+		if (a->t != T_SYSLOG) {
+			memcpy(a->buf + a->len, a->ts, strlen(a->ts));
+			a->len += strlen(a->ts);
+		}
+		memcpy(a->buf + a->len, line, n);
+		a->len += n;
+		a->buf[a->len++] = '\n';
+		/* Wake the writer only when it may be asleep: a batch it is
+		 * writing will be followed by a look at the filling buffer. */
+		if (!a->writing)
+			pthread_cond_signal(&a->work);
+	}
+	pthread_mutex_unlock(&a->mu);
 }

@@ -5,8 +5,11 @@
  * Owns: the line format (logfmt: key=value, values quoted and escaped when
  * they hold spaces, quotes or control characters) and the target chosen by
  * wif.audit: "syslog" (LOG_AUTHPRIV, ident wifd), "stderr", "none", or an
- * absolute file (O_APPEND, 0600, never through a symbolic link, one
- * write(2) per line so that lines from several threads never interleave).
+ * absolute file (O_APPEND, 0600, never through a symbolic link).  Lines are
+ * written by one writer thread in the order they were handed over, so that
+ * a caller never waits for syslog(3) or the disk; a caller waits only when
+ * 64 KiB of lines are pending (nothing is dropped).  Closing writes what is
+ * pending; reopening writes it to the old file first.
  * There is no field for a token: callers pass the first hex digits of its
  * SHA-256.  Thread-safe.
  */
@@ -38,6 +41,8 @@ void wif_audit_close(struct wif_audit *a);
 /* Reopen a file target (after log rotation). */
 int wif_audit_reopen(struct wif_audit *a);
 void wif_audit_event(struct wif_audit *a, const struct wif_audit_event *ev);
+/* Wait until every line handed over so far has been written. */
+void wif_audit_flush(struct wif_audit *a);
 /* 0 for the "none" target (callers may skip gathering what it would say). */
 int wif_audit_enabled(const struct wif_audit *a);
 /* The line for ev, without a newline, into buf (tests). */

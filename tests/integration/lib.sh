@@ -23,6 +23,9 @@ fail() { T_FAILS=$((T_FAILS + 1)); echo "not ok - $*"; }
 
 # check NAME COMMAND...: pass when the command succeeds
 check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n"; fi; }
+# eventually CMD...: CMD succeeds within 5 s (for what another process writes
+# asynchronously, e.g. wifd's audit writer thread)
+eventually() { local i; for i in $(seq 50); do "$@" && return 0; sleep 0.1; done; "$@"; }
 
 # run_wif: runs wif, leaving stdout/stderr/exit code in $T_DIR/out, err, $RC
 run_wif() {

@@ -184,11 +184,11 @@ as_user 4243 4243 "" token -p rootonly
 check "deny by default: no allow list is root only" test $RC -eq 1
 
 # --- audit ---------------------------------------------------------------------
-check "audit: an issue line for nobody" grep -qE 'event=issue .*profile=default.*uid=65534' "$T_DIR/audit.log"
+check "audit: an issue line for nobody" eventually grep -qE 'event=issue .*profile=default.*uid=65534' "$T_DIR/audit.log"
 check "audit: a deny line for nobody on ops, with the precise reason" \
-    grep -qE 'event=deny .*profile=ops.*uid=65534.*not in the profile.s allow list' "$T_DIR/audit.log"
+    eventually grep -qE 'event=deny .*profile=ops.*uid=65534.*not in the profile.s allow list' "$T_DIR/audit.log"
 check "audit: the unknown profile's denial says so" \
-    grep -qE 'event=deny .*profile=nosuchprofile.*result="no such profile"' "$T_DIR/audit.log"
+    eventually grep -qE 'event=deny .*profile=nosuchprofile.*result="no such profile"' "$T_DIR/audit.log"
 check "audit: token fingerprints, never tokens" not_contains "$T_DIR/audit.log" "sk-ant-oat01"
 check "audit file is private" test "$(stat -c %a "$T_DIR/audit.log")" = 600
 
@@ -266,7 +266,7 @@ write_conf "$CONF" ", $(profile newone '')"
 $WIRE request op=reload >"$T_DIR/out" 2>&1 || true
 check "reload over the socket (root): ok" grep -qx 'status=ok' "$T_DIR/out"
 check "reload: the audit log is reopened (rotation) and records the reload" \
-    grep -qE 'event=reload result=ok' "$T_DIR/audit.log"
+    eventually grep -qE 'event=reload result=ok' "$T_DIR/audit.log"
 run_wif token -p newone
 check "reload: the new profile is served" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/out"
 
