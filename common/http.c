@@ -387,6 +387,9 @@ attempt(const struct attempt *a, struct response **out, int *transient)
 	CURLcode cc;
 	long status = 0;
 	int r, post = req->method != NULL && strcmp(req->method, "POST") == 0;
+	/* The request's own CA (minor 2) wins over the policy's. */
+	const char *ca_file = WIF_HAS(struct wif_http_request, req, ca_file) &&
+	    req->ca_file != NULL ? req->ca_file : a->pol->ca_file;
 
 	*out = NULL;
 	*transient = 0;
@@ -413,8 +416,8 @@ attempt(const struct attempt *a, struct response **out, int *transient)
 	    (curl_off_t)a->cap) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_USERAGENT, a->pol->user_agent ?
 	    a->pol->user_agent : "wif/" PACKAGE_VERSION) != CURLE_OK ||
-	    (a->pol->ca_file != NULL &&
-	    curl_easy_setopt(c, CURLOPT_CAINFO, a->pol->ca_file) != CURLE_OK) ||
+	    (ca_file != NULL &&
+	    curl_easy_setopt(c, CURLOPT_CAINFO, ca_file) != CURLE_OK) ||
 	    (req->unix_socket != NULL && curl_easy_setopt(c,
 	    CURLOPT_UNIX_SOCKET_PATH, req->unix_socket) != CURLE_OK) ||
 	    (a->url->local &&

@@ -18,6 +18,8 @@
  *
  * History.  1.0: the tables below up to "Minor 0 ends here".
  *           1.1: struct wif_provider gains describe().
+ *           1.2: struct wif_http_request gains ca_file (a private CA such
+ *                as a Kubernetes cluster's; check host->abi_minor >= 2).
  *
  * Ownership.  Every pointer passed INTO a plugin function is borrowed for
  * the duration of the call.  Memory a plugin hands back to the core
@@ -52,7 +54,7 @@ extern "C" {
 #endif
 
 #define WIF_PROVIDER_ABI_MAJOR 1
-#define WIF_PROVIDER_ABI_MINOR 1
+#define WIF_PROVIDER_ABI_MINOR 2
 
 /* The symbol the loader looks up; the only symbol a plugin exports. */
 #define WIF_PROVIDER_ENTRY_SYMBOL "wif_provider_entry"
@@ -164,6 +166,11 @@ struct wif_http_request {
 	size_t max_body;               /* 0 = http.max_body */
 	unsigned flags;                /* WIF_HTTP_* */
 	/* Minor 0 ends here */
+	/* Minor 2.  A PEM file of CA certificates that replaces the system's
+	 * trust store for this request (e.g. a Kubernetes cluster CA), or
+	 * NULL.  A core older than 1.2 ignores it: check host->abi_minor. */
+	const char *ca_file;
+	/* Minor 2 ends here */
 };
 
 struct wif_http_response {

@@ -19,3 +19,13 @@ tests_unit_test_plugins_SOURCES = tests/unit/test_plugins.c tests/unit/cutest.h
 tests_unit_test_plugins_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_test_plugins_LDADD = libwifcore.la $(CUNIT_LIBS)
 tests_unit_test_plugins_DEPENDENCIES = libwifcore.la plugins/file.la plugins/exec.la plugins/env.la
+
+# github, gcp, okta, k8s: the core's real host with scripted HTTP (fakehost.h)
+check_PROGRAMS += tests/unit/test_idp_plugins
+TESTS += tests/unit/test_idp_plugins
+tests_unit_test_idp_plugins_SOURCES = tests/unit/test_idp_plugins.c \
+	tests/unit/cutest.h tests/unit/fakehost.h
+tests_unit_test_idp_plugins_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS)
+tests_unit_test_idp_plugins_LDADD = libwifcore.la $(CUNIT_LIBS)
+tests_unit_test_idp_plugins_DEPENDENCIES = libwifcore.la plugins/github.la \
+	plugins/gcp.la plugins/okta.la plugins/k8s.la

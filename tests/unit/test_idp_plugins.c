@@ -1,0 +1,859 @@
+/*
+ * test_idp_plugins.c - the github, gcp, okta and k8s provider plugins,
+ * dlopen()ed from the build tree and driven through the core's real host
+ * services with scripted HTTP (fakehost.h): the exact request each sends
+ * (URL, encoding, headers, body, CA), how each answer or failure is read,
+ * config validation, detect(), and that no error or log line carries a
+ * token or secret.  The real peers (official clients, oidc-provider) are in
+ * tests/integration/idp_plugins.sh.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "cutest.h"
+#include "fakehost.h"
+#include "json.h"
+
+static const struct wif_provider *GH, *GCP, *OKTA, *K8S;
+static char dir[PATH_MAX - 128];
+
+/* A compact JWT with the given payload and a fixed signature marker. */
+#define SIGMARK "U0lHTkFUVVJFX01BUktFUg"
+static char *
+mkjwt(const char *payload)
+{
+	static char out[16][4096]; /* a ring: callers hold a few at once */
+	static int k;
+	char *h = NULL, *p = NULL, *o = out[k++ % 16];
+
+	wif_base64url_encode("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"k\"}",
+	    37, &h);
+	wif_base64url_encode(payload, strlen(payload), &p);
+	snprintf(o, 4096, "%s.%s.%s", h, p, SIGMARK);
+	wif_secmem_free(h);
+	wif_secmem_free(p);
+	return o;
+}
+
+static char *
+path_in(const char *name)
+{
+	static char p[32][PATH_MAX]; /* a ring: callers hold a few at once */
+	static int k;
+	char *o = p[k++ % 32];
+
+	snprintf(o, PATH_MAX, "%s/%s", dir, name);
+	return o;
+}
+
+static void
+put(const char *name, const char *text, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path_in(name));
+	f = fopen(tmp, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+	chmod(tmp, mode);
+	CU_ASSERT_EQUAL(rename(tmp, path_in(name)), 0);
+}
+
+struct run {
+	int init_rc, rc;
+	char *jwt;
+	char err[2048];
+};
+
+/* init, fetch (with req), destroy. */
+static void
+drive(const struct wif_provider *p, const char *const *kv,
+      struct wif_fetch_request *req, struct run *o)
+{
+	const struct wif_host *h = fh_host(p->name, kv);
+	struct wif_fetch_request def;
+	void *st = NULL;
+
+	memset(o, 0, sizeof(*o));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	if (h == NULL)
+		return;
+	if (req == NULL) {
+		fh_req_init(&def);
+		req = &def;
+	}
+	wif_err_clear();
+	o->init_rc = p->init(h, &st);
+	if (o->init_rc != WIF_OK) {
+		o->rc = o->init_rc;
+		snprintf(o->err, sizeof(o->err), "%s", wif_err_detail());
+		CU_ASSERT_PTR_NULL(st);
+		CU_ASSERT(o->err[0] != '\0');
+		return;
+	}
+	wif_err_clear();
+	o->rc = p->fetch_identity_token(st, req, &o->jwt);
+	snprintf(o->err, sizeof(o->err), "%s", wif_err_detail());
+	if (o->rc != WIF_OK) {
+		CU_ASSERT_PTR_NULL(o->jwt);
+		CU_ASSERT(o->err[0] != '\0');
+	}
+	p->destroy(st);
+}
+
+static void
+run_free(struct run *o)
+{
+	wif_secmem_free(o->jwt);
+	o->jwt = NULL;
+}
+
+#define HAS(hay, needle) CU_ASSERT(strstr((hay), (needle)) != NULL)
+#define LACKS(hay, needle) CU_ASSERT(strstr((hay), (needle)) == NULL)
+
+static void
+check_no_secret(const struct run *o, const char *secret)
+{
+	LACKS(o->err, SIGMARK);
+	LACKS(FH.log, SIGMARK);
+	if (secret != NULL) {
+		LACKS(o->err, secret);
+		LACKS(FH.log, secret);
+	}
+}
+
+/* ---- github ------------------------------------------------------------ */
+
+static void
+gh_env(const char *url, const char *tok, const char *actions)
+{
+	unsetenv("ACTIONS_ID_TOKEN_REQUEST_URL");
+	unsetenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN");
+	unsetenv("GITHUB_ACTIONS");
+	if (url)
+		setenv("ACTIONS_ID_TOKEN_REQUEST_URL", url, 1);
+	if (tok)
+		setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", tok, 1);
+	if (actions)
+		setenv("GITHUB_ACTIONS", actions, 1);
+}
+
+static void
+test_github_request(void)
+{
+	const char *kv[] = { NULL };
+	char body[4200];
+	const char *jwt = mkjwt("{\"sub\":\"repo:o/r:ref:refs/heads/main\"}");
+	struct run o;
+
+	fh_reset();
+	gh_env("https://pipelines.example/idtoken?api-version=2.0",
+	    "REQTOKEN-sekrit", "true");
+	snprintf(body, sizeof(body), "{\"count\":1,\"value\":\"%s\"}", jwt);
+	fh_push(WIF_OK, 200, body, "Content-Type: application/json");
+	drive(GH, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT(o.jwt && strcmp(o.jwt, jwt) == 0);
+	CU_ASSERT_EQUAL(FH.n_req, 1);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].method, "GET");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "https://pipelines.example/"
+	    "idtoken?api-version=2.0&audience=https%3A%2F%2Fapi.anthropic.com");
+	HAS(FH.req[0].headers, "Authorization: Bearer REQTOKEN-sekrit\n");
+	HAS(FH.req[0].headers, "Accept: application/json\n");
+	CU_ASSERT(FH.req[0].flags & WIF_HTTP_RETRY);
+	run_free(&o);
+
+	/* a URL without a query, and an audience of our own */
+	{
+		const char *kv2[] = { "audience", "api://my app", NULL };
+
+		fh_reset();
+		gh_env("http://127.0.0.1:9/t", "T", "true");
+		fh_push(WIF_OK, 200, body, NULL);
+		drive(GH, kv2, NULL, &o);
+		CU_ASSERT_EQUAL(o.rc, WIF_OK);
+		CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://127.0.0.1:9/t?"
+		    "audience=api%3A%2F%2Fmy%20app");
+		run_free(&o);
+	}
+}
+
+static void
+test_github_errors(void)
+{
+	const char *kv[] = { NULL };
+	struct run o;
+
+	/* id-token: write missing */
+	fh_reset();
+	gh_env(NULL, NULL, "true");
+	drive(GH, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	HAS(o.err, "permissions: id-token: write");
+	CU_ASSERT_EQUAL(FH.n_req, 0);
+	/* not GitHub at all */
+	gh_env(NULL, NULL, NULL);
+	drive(GH, kv, NULL, &o);
+	HAS(o.err, "not a GitHub Actions job");
+	gh_env("https://x.example/t?a=1", NULL, "true");
+	drive(GH, kv, NULL, &o);
+	HAS(o.err, "ACTIONS_ID_TOKEN_REQUEST_TOKEN is not set");
+
+	/* the server refuses */
+	fh_reset();
+	gh_env("https://x.example/t?a=1", "REQTOKEN-sekrit", "true");
+	fh_push(WIF_OK, 403, "{\"message\":\"Unable to get ACTIONS_ID_TOKEN\"}", NULL);
+	drive(GH, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	HAS(o.err, "HTTP 403: Unable to get ACTIONS_ID_TOKEN");
+	HAS(o.err, "id-token: write");
+	check_no_secret(&o, "REQTOKEN-sekrit");
+	/* transport failure after the host's retries */
+	fh_reset();
+	fh_push(WIF_E_TIMEOUT, 0, NULL, NULL);
+	drive(GH, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_TIMEOUT);
+	HAS(o.err, "GitHub OIDC token request");
+	/* answers that are not a token */
+	fh_reset();
+	fh_push(WIF_OK, 200, "<html>proxy</html>", NULL);
+	fh_push(WIF_OK, 200, "{\"count\":1}", NULL);
+	fh_push(WIF_OK, 200, "{\"value\":\"not-a-jwt\"}", NULL);
+	fh_push(WIF_OK, 200, "{\"value\":42}", NULL);
+	drive(GH, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PARSE);
+	drive(GH, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PARSE);
+	drive(GH, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_JWT);
+	drive(GH, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PARSE);
+	/* config: an empty audience */
+	{
+		const char *bad[] = { "audience", "", NULL };
+
+		drive(GH, bad, NULL, &o);
+		CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+	}
+	/* detect: GITHUB_ACTIONS=true only */
+	gh_env(NULL, NULL, "true");
+	CU_ASSERT_EQUAL(GH->detect(fh_host("github", kv)), 1);
+	gh_env(NULL, NULL, "false");
+	CU_ASSERT_EQUAL(GH->detect(fh_host("github", kv)), 0);
+	gh_env(NULL, NULL, NULL);
+}
+
+/* ---- gcp ----------------------------------------------------------------- */
+
+static void
+test_gcp_request(void)
+{
+	const char *kv[] = { NULL };
+	const char *jwt = mkjwt("{\"sub\":\"1234\",\"email\":\"sa@p.iam\"}");
+	char body[4200];
+	struct run o;
+
+	fh_reset();
+	unsetenv("GCE_METADATA_IP");
+	setenv("GCE_METADATA_HOST", "127.0.0.1:8088", 1);
+	snprintf(body, sizeof(body), "%s\n", jwt);
+	fh_push(WIF_OK, 200, body, "Metadata-Flavor: Google\nContent-Type: text/html");
+	drive(GCP, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT(o.jwt && strcmp(o.jwt, jwt) == 0); /* newline trimmed */
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://127.0.0.1:8088/"
+	    "computeMetadata/v1/instance/service-accounts/default/identity?"
+	    "audience=https%3A%2F%2Fapi.anthropic.com&format=full");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].headers, "Metadata-Flavor: Google\n");
+	CU_ASSERT(FH.req[0].flags & WIF_HTTP_RETRY);
+	run_free(&o);
+
+	/* the host key wins; another account; standard format */
+	{
+		const char *kv2[] = { "host", "metadata.google.internal",
+		    "service_account", "app@p.iam.gserviceaccount.com",
+		    "format", "standard", NULL };
+
+		fh_reset();
+		fh_push(WIF_OK, 200, body, "metadata-flavor: Google");
+		drive(GCP, kv2, NULL, &o);
+		CU_ASSERT_EQUAL(o.rc, WIF_OK);
+		CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://metadata.google."
+		    "internal/computeMetadata/v1/instance/service-accounts/"
+		    "app@p.iam.gserviceaccount.com/identity?audience=https%3A%2F%2F"
+		    "api.anthropic.com&format=standard");
+		run_free(&o);
+	}
+	/* with no setting at all: the link-local default (the fake sends nothing) */
+	unsetenv("GCE_METADATA_HOST");
+	fh_reset();
+	fh_push(WIF_OK, 200, body, "Metadata-Flavor: Google");
+	drive(GCP, kv, NULL, &o);
+	CU_ASSERT(strncmp(FH.req[0].url, "http://169.254.169.254/", 23) == 0);
+	run_free(&o);
+}
+
+static void
+test_gcp_errors(void)
+{
+	const char *kv[] = { NULL };
+	struct run o;
+
+	setenv("GCE_METADATA_HOST", "127.0.0.1:8088", 1);
+	fh_reset();
+	fh_push(WIF_OK, 200, mkjwt("{\"sub\":\"1\"}"), NULL);
+	drive(GCP, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	HAS(o.err, "not a GCP metadata server");
+	check_no_secret(&o, NULL);
+	fh_reset();
+	fh_push(WIF_OK, 200, "x", "Metadata-Flavor: Other");
+	drive(GCP, kv, NULL, &o);
+	HAS(o.err, "not a GCP metadata server");
+	fh_reset();
+	fh_push(WIF_OK, 404, "Not Found", "Metadata-Flavor: Google");
+	drive(GCP, kv, NULL, &o);
+	HAS(o.err, "HTTP 404");
+	HAS(o.err, "no such service account");
+	fh_reset();
+	fh_push(WIF_OK, 200, "<html>captive portal</html>", "Metadata-Flavor: Google");
+	drive(GCP, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_JWT);
+	fh_reset();
+	fh_push(WIF_E_HTTP, 0, NULL, NULL);
+	drive(GCP, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_HTTP);
+	HAS(o.err, "127.0.0.1:8088 (from GCE_METADATA_HOST) did not answer");
+	/* a bad GCE_METADATA_HOST never becomes a URL */
+	setenv("GCE_METADATA_HOST", "evil.example/x?", 1);
+	fh_reset();
+	drive(GCP, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_CONFIG);
+	CU_ASSERT_EQUAL(FH.n_req, 0);
+	unsetenv("GCE_METADATA_HOST");
+	/* config */
+	{
+		const char *b1[] = { "host", "http://169.254.169.254", NULL };
+		const char *b2[] = { "format", "jwt", NULL };
+		const char *b3[] = { "service_account", "../../token", NULL };
+
+		drive(GCP, b1, NULL, &o);
+		CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+		HAS(o.err, "no scheme");
+		drive(GCP, b2, NULL, &o);
+		CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+		drive(GCP, b3, NULL, &o);
+		CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+	}
+	/* detect from the environment, never the network */
+	fh_reset();
+	setenv("K_SERVICE", "svc", 1);
+	CU_ASSERT_EQUAL(GCP->detect(fh_host("gcp", kv)), 1);
+	unsetenv("K_SERVICE");
+	setenv("GCE_METADATA_HOST", "127.0.0.1:1", 1);
+	CU_ASSERT_EQUAL(GCP->detect(fh_host("gcp", kv)), 1);
+	unsetenv("GCE_METADATA_HOST");
+	CU_ASSERT_EQUAL(FH.n_req, 0);
+}
+
+/* ---- okta ------------------------------------------------------------------ */
+#define TOKEN_URL "https://example.okta.com/oauth2/default/v1/token"
+
+static void
+test_okta_config(void)
+{
+	struct run o;
+	char *sec = path_in("secret");
+	const char *org[] = { "token_url", "https://example.okta.com/oauth2/v1/token",
+	    "client_id", "c", "scope", "s", "client_secret_file", sec, NULL };
+	const char *noscope[] = { "token_url", TOKEN_URL, "client_id", "c",
+	    "scope", " ", "client_secret_file", sec, NULL };
+	const char *both[] = { "token_url", TOKEN_URL, "client_id", "c",
+	    "scope", "s", "client_secret_file", sec, "private_key_file", sec,
+	    NULL };
+	const char *nothing[] = { "token_url", TOKEN_URL, "client_id", "c",
+	    "scope", "s", NULL };
+	const char *badalg[] = { "token_url", TOKEN_URL, "client_id", "c",
+	    "scope", "s", "private_key_file", sec, "signing_alg", "HS256", NULL };
+	const char *life[] = { "token_url", TOKEN_URL, "client_id", "c",
+	    "scope", "s", "private_key_file", sec, "assertion_lifetime", "7200",
+	    NULL };
+	const char *method[] = { "token_url", TOKEN_URL, "client_id", "c",
+	    "scope", "s", "auth_method", "client_secret_jwt",
+	    "client_secret_file", sec, NULL };
+	const char *query[] = { "token_url", TOKEN_URL "?x=1", "client_id", "c",
+	    "scope", "s", "client_secret_file", sec, NULL };
+
+	fh_reset();
+	drive(OKTA, org, NULL, &o);
+	CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+	HAS(o.err, "org authorization server");
+	drive(OKTA, noscope, NULL, &o);
+	HAS(o.err, "scope is required");
+	drive(OKTA, both, NULL, &o);
+	CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+	drive(OKTA, nothing, NULL, &o);
+	HAS(o.err, "client_secret_file");
+	drive(OKTA, badalg, NULL, &o);
+	HAS(o.err, "signing_alg \"HS256\"");
+	drive(OKTA, life, NULL, &o);
+	HAS(o.err, "assertion_lifetime 7200");
+	drive(OKTA, method, NULL, &o);
+	HAS(o.err, "auth_method \"client_secret_jwt\"");
+	drive(OKTA, query, NULL, &o);
+	CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+	CU_ASSERT_EQUAL(FH.n_req, 0);
+}
+
+static void
+test_okta_secrets(void)
+{
+	const char *jwt = mkjwt("{\"sub\":\"0oa1\",\"aud\":\"https://api.anthropic.com\"}");
+	char *sec = path_in("secret");
+	const char *basic[] = { "token_url", TOKEN_URL, "client_id", "0oa1+x",
+	    "scope", "anthropic.access", "client_secret_file", sec, NULL };
+	const char *post[] = { "token_url", TOKEN_URL, "client_id", "0oa1",
+	    "scope", "anthropic.access other", "auth_method",
+	    "client_secret_post", "client_secret_file", sec, NULL };
+	char ok[4200], *b64 = NULL, want[256];
+	struct run o;
+
+	snprintf(ok, sizeof(ok), "{\"token_type\":\"Bearer\",\"expires_in\":3600,"
+	    "\"access_token\":\"%s\",\"scope\":\"anthropic.access\"}", jwt);
+	put("secret", "s3cr+t/=sekrit\n", 0600);
+	fh_reset();
+	fh_push(WIF_OK, 200, ok, NULL);
+	drive(OKTA, basic, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT(o.jwt && strcmp(o.jwt, jwt) == 0);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].method, "POST");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, TOKEN_URL);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].body,
+	    "grant_type=client_credentials&scope=anthropic.access");
+	HAS(FH.req[0].headers, "Content-Type: application/x-www-form-urlencoded\n");
+	/* RFC 6749 2.3.1: both parts form-encoded, then base64 */
+	wif_base64_encode("0oa1%2Bx:s3cr%2Bt%2F%3Dsekrit", 29, &b64);
+	snprintf(want, sizeof(want), "Authorization: Basic %s\n", b64);
+	wif_secmem_free(b64);
+	HAS(FH.req[0].headers, want);
+	run_free(&o);
+
+	fh_reset();
+	fh_push(WIF_OK, 200, ok, NULL);
+	drive(OKTA, post, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].body, "grant_type=client_credentials"
+	    "&scope=anthropic.access%20other&client_id=0oa1"
+	    "&client_secret=s3cr%2Bt%2F%3Dsekrit");
+	LACKS(FH.req[0].headers, "Authorization");
+	run_free(&o);
+
+	/* a secret others may read is refused, and not sent */
+	put("secret", "s3cr+t/=sekrit\n", 0644);
+	fh_reset();
+	drive(OKTA, basic, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PERM);
+	HAS(o.err, "chmod 600");
+	CU_ASSERT_EQUAL(FH.n_req, 0);
+	put("secret", "s3cr+t/=sekrit\n", 0600);
+
+	/* errors of the token endpoint */
+	fh_reset();
+	fh_push(WIF_OK, 401, "{\"error\":\"invalid_client\",\"error_description\":"
+	    "\"Client authentication failed.\"}", NULL);
+	fh_push(WIF_OK, 400, "{\"error\":\"invalid_scope\",\"error_description\":"
+	    "\"The following scopes are not allowed: anthropic.access\"}", NULL);
+	fh_push(WIF_OK, 400, "{\"error\":\"invalid_dpop_proof\",\"error_description\":"
+	    "\"The DPoP proof JWT header is missing.\"}", NULL);
+	fh_push(WIF_OK, 400, "{\"error\":\"use_dpop_nonce\"}", "DPoP-Nonce: abc");
+	fh_push(WIF_OK, 200, "{\"token_type\":\"DPoP\",\"access_token\":\"x.y.z\"}", NULL);
+	fh_push(WIF_OK, 200, "{\"token_type\":\"Bearer\",\"access_token\":\"opaque-token\"}", NULL);
+	drive(OKTA, basic, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	HAS(o.err, "HTTP 401 invalid_client: Client authentication failed.");
+	HAS(o.err, "client_secret_file");
+	check_no_secret(&o, "sekrit");
+	drive(OKTA, basic, NULL, &o);
+	HAS(o.err, "access policy rule");
+	drive(OKTA, basic, NULL, &o);
+	HAS(o.err, "demands DPoP");
+	drive(OKTA, basic, NULL, &o);
+	HAS(o.err, "demands DPoP");
+	drive(OKTA, basic, NULL, &o);
+	HAS(o.err, "DPoP-bound");
+	drive(OKTA, basic, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_JWT);
+	HAS(o.err, "custom authorization server");
+}
+
+/* The RSA key of a private_key_jwt client, made with the openssl CLI. */
+static int
+make_key(const char *name, const char *algo)
+{
+	char cmd[PATH_MAX * 2];
+
+	snprintf(cmd, sizeof(cmd), "openssl genpkey %s -out '%s' 2>/dev/null && "
+	    "chmod 600 '%s'", algo, path_in(name), path_in(name));
+	return system(cmd);
+}
+
+static void
+test_okta_private_key_jwt(void)
+{
+	const char *jwt = mkjwt("{\"sub\":\"0oa1\"}");
+	char *key = path_in("rsa.pem");
+	const char *kv[] = { "token_url", TOKEN_URL, "client_id", "0oa1",
+	    "scope", "anthropic.access", "private_key_file", key, "key_id",
+	    "kid-1", "assertion_lifetime", "120", NULL };
+	char ok[4200], *a, *end, *seg = NULL;
+	uint8_t *dec = NULL;
+	size_t dlen = 0;
+	struct run o;
+	struct wif_json *doc = NULL;
+	const char *s = NULL;
+	int64_t iat = 0, exp = 0;
+
+	CU_ASSERT_EQUAL_FATAL(make_key("rsa.pem", "-algorithm RSA -pkeyopt "
+	    "rsa_keygen_bits:2048"), 0);
+	snprintf(ok, sizeof(ok), "{\"token_type\":\"Bearer\",\"expires_in\":3600,"
+	    "\"access_token\":\"%s\"}", jwt);
+	fh_reset();
+	fh_push(WIF_OK, 200, ok, NULL);
+	drive(OKTA, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	run_free(&o);
+	LACKS(FH.req[0].headers, "Authorization");
+	CU_ASSERT(strncmp(FH.req[0].body, "grant_type=client_credentials&scope="
+	    "anthropic.access&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth"
+	    "%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=", 146) == 0);
+	a = strstr(FH.req[0].body, "&client_assertion=");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	if (a == NULL)
+		return;
+	a += 18;
+	/* header */
+	end = strchr(a, '.');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+	if (end == NULL)
+		return;
+	CU_ASSERT_EQUAL(wif_base64url_decode(a, (size_t)(end - a), &dec, &dlen), WIF_OK);
+	HAS((char *)dec, "\"alg\":\"RS256\"");
+	HAS((char *)dec, "\"kid\":\"kid-1\"");
+	wif_secmem_free(dec);
+	/* claims */
+	a = end + 1;
+	end = strchr(a, '.');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+	if (end == NULL)
+		return;
+	CU_ASSERT_EQUAL(wif_base64url_decode(a, (size_t)(end - a), &dec, &dlen), WIF_OK);
+	CU_ASSERT_EQUAL_FATAL(wif_json_parse((char *)dec, dlen, &doc), WIF_OK);
+	CU_ASSERT(wif_json_get_string(doc, "/iss", &s) == WIF_OK && strcmp(s, "0oa1") == 0);
+	CU_ASSERT(wif_json_get_string(doc, "/sub", &s) == WIF_OK && strcmp(s, "0oa1") == 0);
+	CU_ASSERT(wif_json_get_string(doc, "/aud", &s) == WIF_OK && strcmp(s, TOKEN_URL) == 0);
+	CU_ASSERT(wif_json_get_string(doc, "/jti", &s) == WIF_OK && strlen(s) == 32);
+	CU_ASSERT_EQUAL(wif_json_get_int(doc, "/iat", &iat), WIF_OK);
+	CU_ASSERT_EQUAL(wif_json_get_int(doc, "/exp", &exp), WIF_OK);
+	CU_ASSERT_EQUAL(exp - iat, 120);
+	CU_ASSERT(iat <= (int64_t)time(NULL) && iat >= (int64_t)time(NULL) - 5);
+	wif_json_free(doc);
+	wif_secmem_free(dec);
+	(void)seg;
+
+	/* a key of the wrong type for the alg */
+	CU_ASSERT_EQUAL_FATAL(make_key("ec.pem", "-algorithm EC -pkeyopt "
+	    "ec_paramgen_curve:P-256"), 0);
+	{
+		const char *kv2[] = { "token_url", TOKEN_URL, "client_id", "0oa1",
+		    "scope", "anthropic.access", "private_key_file",
+		    path_in("ec.pem"), "signing_alg", "RS256", NULL };
+		const char *kv3[] = { "token_url", TOKEN_URL, "client_id", "0oa1",
+		    "scope", "anthropic.access", "private_key_file",
+		    path_in("ec.pem"), "signing_alg", "ES256", NULL };
+
+		fh_reset();
+		drive(OKTA, kv2, NULL, &o);
+		CU_ASSERT_NOT_EQUAL(o.rc, WIF_OK);
+		HAS(o.err, "cannot sign the client assertion with RS256");
+		CU_ASSERT_EQUAL(FH.n_req, 0);
+		fh_push(WIF_OK, 200, ok, NULL);
+		drive(OKTA, kv3, NULL, &o);
+		CU_ASSERT_EQUAL(o.rc, WIF_OK);
+		HAS(FH.req[0].body, "&client_assertion=");
+		run_free(&o);
+	}
+}
+
+/* ---- k8s -------------------------------------------------------------------- */
+
+static void
+test_k8s_file(void)
+{
+	const char *t1 = mkjwt("{\"sub\":\"system:serviceaccount:ns:app\","
+	    "\"aud\":[\"https://api.anthropic.com\"]}");
+	const char *def = mkjwt("{\"sub\":\"system:serviceaccount:ns:app\","
+	    "\"aud\":[\"https://kubernetes.default.svc\"]}");
+	char *tf = path_in("token");
+	const char *kv[] = { "token_file", tf, NULL };
+	struct run o;
+
+	put("token", t1, 0644);
+	fh_reset();
+	drive(K8S, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT(o.jwt && strcmp(o.jwt, t1) == 0);
+	CU_ASSERT_EQUAL(FH.log[0], '\0'); /* the right audience: no warning */
+	run_free(&o);
+	/* the default API-server token: served, but warned about */
+	put("token", def, 0644);
+	drive(K8S, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	HAS(FH.log, "aud \"https://kubernetes.default.svc\", not \"https://api.anthropic.com\"");
+	check_no_secret(&o, NULL);
+	run_free(&o);
+	/* missing, empty, not a JWT */
+	unlink(tf);
+	drive(K8S, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_NOT_FOUND);
+	HAS(o.err, "projected");
+	put("token", "\n", 0644);
+	drive(K8S, kv, NULL, &o);
+	HAS(o.err, "is empty");
+	put("token", "-----BEGIN PRIVATE KEY-----\n", 0644);
+	drive(K8S, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_JWT);
+	/* config */
+	{
+		const char *b1[] = { "mode", "projected", NULL };
+		const char *b2[] = { "token_file", tf, "expiration_seconds", "600", NULL };
+		const char *b3[] = { "mode", "token_request", "expiration_seconds", "60", NULL };
+		const char *b4[] = { "mode", "token_request", "token_file", tf, NULL };
+		const char *b5[] = { "mode", "token_request", "api_server", "http://10.0.0.1", NULL };
+
+		drive(K8S, b1, NULL, &o);
+		CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+		drive(K8S, b2, NULL, &o);
+		HAS(o.err, "token_request\" only");
+		drive(K8S, b3, NULL, &o);
+		HAS(o.err, "expiration_seconds 60");
+		drive(K8S, b4, NULL, &o);
+		HAS(o.err, "\"file\" only");
+		drive(K8S, b5, NULL, &o);
+		HAS(o.err, "https://");
+	}
+}
+
+struct rot {
+	const struct wif_provider *p;
+	void *st;
+	const char *next;
+	char seen[512];
+};
+
+/* Rotates the token file after 600 ms, as kubelet would (rename into
+ * place), after looking at describe() while the fetch waits. */
+static void *
+rotator(void *arg)
+{
+	struct rot *r = arg;
+
+	usleep(400 * 1000);
+	if (r->p->describe(r->st, r->seen, sizeof(r->seen)) != WIF_OK)
+		r->seen[0] = '\0';
+	usleep(200 * 1000);
+	put("token", r->next, 0644);
+	return NULL;
+}
+
+static void
+test_k8s_rotation(void)
+{
+	const char *t1 = mkjwt("{\"sub\":\"a\",\"aud\":\"https://api.anthropic.com\",\"n\":1}");
+	const char *t2 = mkjwt("{\"sub\":\"a\",\"aud\":\"https://api.anthropic.com\",\"n\":2}");
+	const char *kv[] = { "token_file", path_in("token"), "rotation_wait", "10", NULL };
+	const char *kv1[] = { "token_file", path_in("token"), "rotation_wait", "1", NULL };
+	struct wif_fetch_request req;
+	const struct wif_host *h;
+	struct rot r = { .p = K8S, .next = t2 };
+	char *jwt = NULL, note[512];
+	pthread_t th;
+	void *st = NULL;
+	int rc;
+
+	put("token", t1, 0644);
+	fh_reset();
+	h = fh_host("k8s", kv);
+	CU_ASSERT_EQUAL_FATAL(K8S->init(h, &st), WIF_OK);
+	CU_ASSERT_EQUAL(K8S->describe(st, note, sizeof(note)), WIF_E_NOT_FOUND);
+	fh_req_init(&req);
+	wif_sha256(t1, strlen(t1), req.last_sha256); /* t1 was exchanged */
+	r.st = st;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, rotator, &r), 0);
+	rc = K8S->fetch_identity_token(st, &req, &jwt);
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(rc, WIF_OK);
+	CU_ASSERT(jwt && strcmp(jwt, t2) == 0);
+	HAS(r.seen, "waiting for kubelet to rotate");
+	HAS(FH.log, "rotated after");
+	wif_secmem_free(jwt);
+	jwt = NULL;
+	K8S->destroy(st);
+
+	/* never rotated: a clear error after rotation_wait */
+	st = NULL;
+	h = fh_host("k8s", kv1);
+	CU_ASSERT_EQUAL_FATAL(K8S->init(h, &st), WIF_OK);
+	wif_sha256(t2, strlen(t2), req.last_sha256);
+	wif_err_clear();
+	rc = K8S->fetch_identity_token(st, &req, &jwt);
+	CU_ASSERT_EQUAL(rc, WIF_E_REPLAY);
+	CU_ASSERT_PTR_NULL(jwt);
+	HAS(wif_err_detail(), "still holds the token exchanged last");
+	CU_ASSERT_EQUAL(K8S->describe(st, note, sizeof(note)), WIF_OK);
+	HAS(note, "not rotated after");
+	K8S->destroy(st);
+}
+
+static void
+test_k8s_token_request(void)
+{
+	const char *sa = mkjwt("{\"sub\":\"system:serviceaccount:team-a:app\","
+	    "\"aud\":[\"https://kubernetes.default.svc\"]}");
+	const char *minted = mkjwt("{\"sub\":\"system:serviceaccount:team-a:app\","
+	    "\"aud\":[\"https://api.anthropic.com\"]}");
+	const char *kv[] = { "mode", "token_request", "api_server",
+	    "https://127.0.0.1:6443/", "ca_file", path_in("ca.crt"),
+	    "bearer_token_file", path_in("sa-token"), NULL };
+	char ok[4200];
+	struct run o;
+
+	put("sa-token", sa, 0644);
+	put("ca.crt", "x", 0644);
+	snprintf(ok, sizeof(ok), "{\"kind\":\"TokenRequest\",\"apiVersion\":"
+	    "\"authentication.k8s.io/v1\",\"status\":{\"token\":\"%s\","
+	    "\"expirationTimestamp\":\"2026-11-22T12:00:00Z\"}}", minted);
+	fh_reset();
+	fh_push(WIF_OK, 201, ok, NULL);
+	drive(K8S, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT(o.jwt && strcmp(o.jwt, minted) == 0);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].method, "POST");
+	/* namespace and name from the pod token's sub (no namespace file here) */
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "https://127.0.0.1:6443/api/v1/"
+	    "namespaces/team-a/serviceaccounts/app/token");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].body, "{\"apiVersion\":\"authentication."
+	    "k8s.io/v1\",\"kind\":\"TokenRequest\",\"spec\":{\"audiences\":"
+	    "[\"https://api.anthropic.com\"],\"expirationSeconds\":600}}");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].ca_file, path_in("ca.crt"));
+	HAS(FH.req[0].headers, "Content-Type: application/json\n");
+	CU_ASSERT(strstr(FH.req[0].headers, "Authorization: Bearer ") != NULL &&
+	    strstr(FH.req[0].headers, sa) != NULL);
+	run_free(&o);
+
+	/* from the pod's environment, explicit names, IPv6 */
+	{
+		const char *kv2[] = { "mode", "token_request", "namespace", "ns2",
+		    "service_account", "bot", "ca_file", path_in("ca.crt"),
+		    "bearer_token_file", path_in("sa-token"),
+		    "expiration_seconds", "900", NULL };
+
+		setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+		setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+		fh_reset();
+		fh_push(WIF_OK, 201, ok, NULL);
+		drive(K8S, kv2, NULL, &o);
+		CU_ASSERT_EQUAL(o.rc, WIF_OK);
+		CU_ASSERT_STRING_EQUAL(FH.req[0].url, "https://[fd00::1]:443/api/v1/"
+		    "namespaces/ns2/serviceaccounts/bot/token");
+		HAS(FH.req[0].body, "\"expirationSeconds\":900");
+		run_free(&o);
+		unsetenv("KUBERNETES_SERVICE_HOST");
+		unsetenv("KUBERNETES_SERVICE_PORT");
+	}
+	/* refusals as Status objects */
+	fh_reset();
+	fh_push(WIF_OK, 403, "{\"kind\":\"Status\",\"message\":\"serviceaccounts "
+	    "\\\"app\\\" is forbidden\",\"reason\":\"Forbidden\",\"code\":403}", NULL);
+	fh_push(WIF_OK, 401, "{\"kind\":\"Status\",\"message\":\"Unauthorized\"}", NULL);
+	fh_push(WIF_OK, 201, "{\"status\":{}}", NULL);
+	drive(K8S, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	HAS(o.err, "HTTP 403: serviceaccounts \"app\" is forbidden");
+	HAS(o.err, "serviceaccounts/token");
+	check_no_secret(&o, NULL);
+	drive(K8S, kv, NULL, &o);
+	HAS(o.err, "was refused");
+	drive(K8S, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PARSE);
+	/* no pod token */
+	{
+		const char *kv3[] = { "mode", "token_request", "api_server",
+		    "https://127.0.0.1:6443", "bearer_token_file",
+		    path_in("missing"), NULL };
+
+		fh_reset();
+		drive(K8S, kv3, NULL, &o);
+		CU_ASSERT_EQUAL(o.rc, WIF_E_NOT_FOUND);
+		HAS(o.err, "automountServiceAccountToken");
+		CU_ASSERT_EQUAL(FH.n_req, 0);
+	}
+	CU_ASSERT_EQUAL(K8S->flags & WIF_PROVIDER_THREAD_SAFE,
+	    WIF_PROVIDER_THREAD_SAFE);
+}
+
+static int
+suite_init(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/wif-idp-XXXXXX", t ? t : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	GH = fh_load("github");
+	GCP = fh_load("gcp");
+	OKTA = fh_load("okta");
+	K8S = fh_load("k8s");
+	return GH && GCP && OKTA && K8S ? 0 : -1;
+}
+
+static int
+suite_clean(void)
+{
+	char cmd[PATH_MAX + 16];
+
+	fh_done();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	static const struct cu_test tests[] = {
+		{ "github: the request (URL, audience encoding, bearer, retry)", test_github_request },
+		{ "github: missing permission, refusals, bad answers, detect", test_github_errors },
+		{ "gcp: the request (host precedence, URL, Metadata-Flavor)", test_gcp_request },
+		{ "gcp: not a metadata server, 404, bad host, config, detect", test_gcp_errors },
+		{ "okta: config validation (org server, scope, methods, alg)", test_okta_config },
+		{ "okta: client_secret_basic/_post, secret files, server errors, DPoP", test_okta_secrets },
+		{ "okta: private_key_jwt assertion (claims, kid, alg, key type)", test_okta_private_key_jwt },
+		{ "k8s: projected file, audience warning, errors, config", test_k8s_file },
+		{ "k8s: waits for kubelet's rotation (inotify), describe, timeout", test_k8s_rotation },
+		{ "k8s: TokenRequest (URL, body, CA, bearer, Status errors)", test_k8s_token_request },
+		{ NULL, NULL },
+	};
+
+	return cu_run("idp plugins", tests, suite_init, suite_clean);
+}
