@@ -19,8 +19,11 @@ wif = { provider_dir = "$WIF_PLUGIN_BUILD_DIR"; };
 CONF
 run_wif -c "$T_DIR/wif.conf" providers -v
 check "providers exits 0 with the built plugins" test $RC -eq 0
-check "providers lists file" grep -qE '^file +1\.1' "$T_DIR/out"
-check "providers lists exec" grep -qE '^exec +1\.1' "$T_DIR/out"
+check "providers lists file" grep -qE '^file +1\.2' "$T_DIR/out"
+check "providers lists exec" grep -qE '^exec +1\.2' "$T_DIR/out"
+for p in k8s github gcp okta; do
+	check "providers lists $p" grep -qE "^$p +1\.2" "$T_DIR/out"
+done
 check "providers -v shows options" contains "$T_DIR/out" "command"
 
 cat >"$T_DIR/mock.conf" <<CONF
