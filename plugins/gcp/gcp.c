@@ -196,12 +196,14 @@ gcp_fetch(void *state, const struct wif_fetch_request *req, char **jwt)
 		r = WIF_E_PROVIDER;
 		goto out;
 	}
-	len = resp->body_len;
-	if ((body = h->secure_strndup(h, resp->body, len)) == NULL) {
+	if ((body = h->secure_strndup(h, resp->body, resp->body_len)) == NULL) {
 		h->set_error(h, "out of memory");
 		r = WIF_E_NOMEM;
 		goto out;
 	}
+	/* The copy stops at a NUL inside the body (found by fuzzing): trim
+	 * what was copied, not body_len bytes. */
+	len = strlen(body);
 	tok = jwtshape_trim(body, &len);
 	if (len == 0 || !jwtshape_ok(h, tok, len)) {
 		h->set_error(h, "GCP metadata server %s answered HTTP 200 but "
