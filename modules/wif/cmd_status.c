@@ -271,6 +271,9 @@ print_daemon_text(const char *dj, const char *sock)
 		if (json_object_object_get_ex(o, "sub", &x) &&
 		    json_object_get_string(x)[0] != '\0')
 			printf(", sub %s", json_object_get_string(x));
+		if (json_object_object_get_ex(o, "source_state", &x) &&
+		    json_object_get_string(x)[0] != '\0')
+			printf("\n    source: %s", json_object_get_string(x));
 		printf("\n");
 	}
 	printf("\n");

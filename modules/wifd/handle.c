@@ -231,6 +231,8 @@ add_profile_status(struct wifd *d, json_object *arr,
 	struct wifd_profile *ps;
 	json_object *o = json_object_new_object();
 	int64_t now = wif_clock_now();
+	char state[256];
+	size_t i;
 
 	json_object_object_add(o, "profile", json_object_new_string(cp->name));
 	json_object_object_add(o, "advisory", json_object_new_int(cp->advisory));
@@ -259,6 +261,15 @@ add_profile_status(struct wifd *d, json_object *arr,
 		json_object_object_add(o, "has_token",
 		    json_object_new_boolean(0));
 	}
+	/* What a source says about itself ("waiting for kubelet to rotate
+	 * ..."), the first that says anything; called with cfg_lock held. */
+	for (i = 0; i < cp->n_sources; i++)
+		if (wif_core_describe_source(d->core, cp->name, i, state,
+		    sizeof(state)) == WIF_OK && state[0] != '\0') {
+			json_object_object_add(o, "source_state",
+			    json_object_new_string(state));
+			break;
+		}
 	if ((ps = wifd_profile_get(d, cp->name)) != NULL) {
 		pthread_mutex_lock(&d->prof_mu);
 		json_object_object_add(o, "provider",
