@@ -1687,7 +1687,8 @@ wif_config_source_int(const struct wif_config_source *src, const char *key,
 {
 	config_setting_t *m = member(src, key);
 
-	*out = 0;
+	/* *out is left alone unless the key is there (provider.h promises
+	 * plugins that, so that a default survives an absent key) */
 	if (m == NULL)
 		return WIF_E_NOT_FOUND;
 	if (config_setting_type(m) != CONFIG_TYPE_INT &&
@@ -1703,9 +1704,8 @@ wif_config_source_bool(const struct wif_config_source *src, const char *key,
 {
 	config_setting_t *m = member(src, key);
 
-	*out = 0;
 	if (m == NULL)
-		return WIF_E_NOT_FOUND;
+		return WIF_E_NOT_FOUND; /* *out left alone, as for ints */
 	if (config_setting_type(m) != CONFIG_TYPE_BOOL)
 		return WIF_E_CONFIG;
 	*out = config_setting_get_bool(m);

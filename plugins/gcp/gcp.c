@@ -4,7 +4,7 @@
  * Functions and App Engine.
  *
  *   GET http://<host>/computeMetadata/v1/instance/service-accounts/<sa>/
- *       identity?audience=<aud>&format=full
+ *       identity?format=full&audience=<aud>
  *   Metadata-Flavor: Google
  *
  * The body is the raw JWT.  The answer must carry Metadata-Flavor: Google
@@ -150,10 +150,11 @@ gcp_fetch(void *state, const struct wif_fetch_request *req, char **jwt)
 	tb_add(&u, host);
 	tb_add(&u, "/computeMetadata/v1/instance/service-accounts/");
 	tb_add(&u, st->service_account);
-	tb_add(&u, "/identity?audience=");
-	tb_add_pct(&u, aud);
-	tb_add(&u, "&format=");
+	/* google-auth-library's order; the audience percent-encoded */
+	tb_add(&u, "/identity?format=");
 	tb_add(&u, st->format);
+	tb_add(&u, "&audience=");
+	tb_add_pct(&u, aud);
 	if (u.failed) {
 		tb_free(&u);
 		h->set_error(h, "out of memory");

@@ -385,6 +385,11 @@ server_error(struct okta_state *st, const struct wif_http_response *resp)
 		    "an access policy rule must grant it to this app)";
 	else if (err != NULL && strcmp(err, "unauthorized_client") == 0)
 		advice = " (enable the Client Credentials grant on the app)";
+	else if (err != NULL && strcmp(err, "invalid_grant") == 0)
+		advice = " (is the Client Credentials grant allowed by the "
+		    "authorization server's access policy? an app that requires "
+		    "DPoP is refused this way by some servers: wif sends no DPoP "
+		    "proofs)";
 	h->set_error(h, "token endpoint %s answered HTTP %ld%s%s%s%s%s",
 	    st->token_url, resp->status, e[0] ? " " : "", e, d[0] ? ": " : "",
 	    d, advice);

@@ -4,6 +4,15 @@ TESTS += tests/integration/cli_basics.sh tests/integration/cli_identity.sh tests
 	tests/integration/wifd.sh
 EXTRA_DIST += tests/integration/cli_basics.sh tests/integration/cli_identity.sh tests/integration/token_flow.sh \
 	tests/integration/wifd.sh tests/integration/wire_client.py
+# The k8s, github, gcp and okta providers against the official clients and
+# real servers (tests/peers: npm packages pinned by lock files, python3-kubernetes).
+TESTS += tests/integration/idp_plugins.sh
+EXTRA_DIST += tests/integration/idp_plugins.sh tests/integration/same_request.py \
+	tests/emulator/idp_emulator.py tests/peers/k8s_client.py \
+	tests/peers/cloud/package.json tests/peers/cloud/package-lock.json \
+	tests/peers/cloud/gcp_client.mjs tests/peers/cloud/github_client.mjs \
+	tests/peers/okta/package.json tests/peers/okta/package-lock.json \
+	tests/peers/okta/okta_server.mjs tests/peers/okta/verify_token.mjs
 # (make check builds all, check_PROGRAMS and check_LTLIBRARIES before any test)
 clean-local: clean-local-tests
 clean-local-tests:

@@ -79,3 +79,25 @@ finish() {
 	[ "$T_FAILS" -eq 0 ]
 	exit $?
 }
+
+# npm_peer SRC_DIR DEST_DIR: the npm packages pinned by SRC_DIR's package.json
+# and package-lock.json, installed (npm ci) into DEST_DIR in the build tree -
+# never into the source tree, which may be read-only (distcheck).  A complete
+# install is marked, so a half-finished one is redone next time.
+npm_peer() {
+	local src=$1 dst=$2
+	mkdir -p "$dst"
+	if cmp -s "$src/package-lock.json" "$dst/node_modules/.installed-lock.json"; then
+		return 0
+	fi
+	if [ "$(cd "$src" && pwd -P)" != "$(cd "$dst" && pwd -P)" ]; then
+		cp "$src/package.json" "$src/package-lock.json" "$dst/"
+		chmod u+w "$dst/package.json" "$dst/package-lock.json"
+	fi
+	rm -rf "$dst/node_modules"
+	if ! (cd "$dst" && npm ci --no-audit --no-fund >npm.log 2>&1); then
+		cat "$dst/npm.log"
+		return 1
+	fi
+	cp "$dst/package-lock.json" "$dst/node_modules/.installed-lock.json"
+}

@@ -1266,10 +1266,16 @@ test_accessors(void)
 	CU_ASSERT_EQUAL(wif_config_source_int(src, "x", &i64), WIF_E_CONFIG);
 	CU_ASSERT_EQUAL(wif_config_source_int(src, "n", &i64), WIF_OK);
 	CU_ASSERT(i64 == 3);
+	/* absent: the caller's default survives (provider.h's promise) */
+	i64 = 600;
 	CU_ASSERT_EQUAL(wif_config_source_int(src, "absent", &i64), WIF_E_NOT_FOUND);
+	CU_ASSERT(i64 == 600);
 	CU_ASSERT_EQUAL(wif_config_source_bool(src, "n", &b), WIF_E_CONFIG);
 	CU_ASSERT_EQUAL(wif_config_source_bool(src, "t", &b), WIF_OK);
 	CU_ASSERT_EQUAL(b, 1);
+	b = 7;
+	CU_ASSERT_EQUAL(wif_config_source_bool(src, "absent", &b), WIF_E_NOT_FOUND);
+	CU_ASSERT_EQUAL(b, 7);
 	CU_ASSERT_EQUAL(wif_config_source_list_string(src, "x", 0, &s), WIF_E_CONFIG);
 	CU_ASSERT_EQUAL(wif_config_source_list_string(src, "l", 0, &s), WIF_OK);
 	CU_ASSERT_STRING_EQUAL(s, "a");

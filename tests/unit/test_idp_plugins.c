@@ -275,7 +275,7 @@ test_gcp_request(void)
 	CU_ASSERT(o.jwt && strcmp(o.jwt, jwt) == 0); /* newline trimmed */
 	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://127.0.0.1:8088/"
 	    "computeMetadata/v1/instance/service-accounts/default/identity?"
-	    "audience=https%3A%2F%2Fapi.anthropic.com&format=full");
+	    "format=full&audience=https%3A%2F%2Fapi.anthropic.com");
 	CU_ASSERT_STRING_EQUAL(FH.req[0].headers, "Metadata-Flavor: Google\n");
 	CU_ASSERT(FH.req[0].flags & WIF_HTTP_RETRY);
 	run_free(&o);
@@ -292,8 +292,8 @@ test_gcp_request(void)
 		CU_ASSERT_EQUAL(o.rc, WIF_OK);
 		CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://metadata.google."
 		    "internal/computeMetadata/v1/instance/service-accounts/"
-		    "app@p.iam.gserviceaccount.com/identity?audience=https%3A%2F%2F"
-		    "api.anthropic.com&format=standard");
+		    "app@p.iam.gserviceaccount.com/identity?format=standard&"
+		    "audience=https%3A%2F%2Fapi.anthropic.com");
 		run_free(&o);
 	}
 	/* with no setting at all: the link-local default (the fake sends nothing) */

@@ -1,0 +1,354 @@
+#!/usr/bin/python3
+"""idp_emulator.py - loopback emulators of three identity platforms, for the
+gcp, github and k8s providers, minting JWTs with the demo issuer's key (so
+the Anthropic emulator, which trusts that issuer, accepts them).
+
+  idp_emulator.py --issuer-dir DIR --iss URL --port-file F
+                  [--tls-dir D --tls-port-file F2] [--record FILE.jsonl]
+                  [--github-request-token T] [--k8s-bearer-token T]
+
+Plain HTTP on 127.0.0.1 (GCP metadata server, GitHub Actions OIDC) and,
+with --tls-dir, HTTPS on 127.0.0.1 for the Kubernetes API (a CA and a
+server certificate for 127.0.0.1/localhost are made in D: ca.crt).
+
+GCP   GET /computeMetadata/v1/instance/service-accounts/{default|EMAIL}/identity
+      ?audience=A[&format=full|standard][&licenses=TRUE|FALSE]
+      needs Metadata-Flavor: Google (403 otherwise, as the real server), refuses
+      X-Forwarded-For (403), answers text/html with the raw JWT and
+      Metadata-Flavor: Google.  Also /computeMetadata/v1/project/project-id,
+      .../instance/service-accounts/default/email and the / root.
+GitHub GET /_apis/token/idtoken?api-version=2.0&audience=A with
+      Authorization: Bearer <github-request-token>; {"count":1,"value":JWT}.
+K8s   POST /api/v1/namespaces/NS/serviceaccounts/SA/token (HTTPS) with
+      Authorization: Bearer <k8s-bearer-token> and a TokenRequest; 201 with
+      status.token / status.expirationTimestamp; errors as Status objects.
+
+Control (HTTP port): GET /_idp/requests, GET /_idp/stats, POST /_idp/reset,
+POST /_idp/fault {"role": "gcp|github|k8s", "status": 503, "count": 2}
+(or "hang_ms": N, or "body": "...", "headers": {...}).
+"""
+import datetime
+import json
+import os
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import demo_issuer  # noqa: E402  (the signing code, shared)
+
+GCP_PREFIX = "/computeMetadata/v1/"
+K8S_RESERVED = ("default", "kube-system")
+
+
+def now():
+    return int(time.time())
+
+
+class State:
+    def __init__(self, args):
+        self.lock = threading.Lock()
+        self.key = demo_issuer.load_key(args["issuer-dir"])
+        self.iss = args["iss"]
+        self.gh_token = args.get("github-request-token", "gh-request-token")
+        self.k8s_token = args.get("k8s-bearer-token", "k8s-bearer-token")
+        self.record = args.get("record")
+        self.requests = []
+        self.stats = {"gcp": 0, "github": 0, "k8s": 0}
+        self.faults = {}
+
+    def log(self, entry):
+        with self.lock:
+            self.requests.append(entry)
+            if entry["role"] in self.stats:
+                self.stats[entry["role"]] += 1
+            if self.record:
+                with open(self.record, "a") as f:
+                    f.write(json.dumps(entry) + "\n")
+
+    def take_fault(self, role):
+        with self.lock:
+            f = self.faults.get(role)
+            if not f:
+                return None
+            f["count"] = f.get("count", 1) - 1
+            if f["count"] <= 0:
+                del self.faults[role]
+            return dict(f)
+
+    def mint(self, sub, aud, ttl, claims):
+        return demo_issuer.mint(self.key, self.iss, sub, [aud] if isinstance(aud, str) else aud,
+                                ttl=ttl, claims=claims)
+
+
+def make_handler(st, role_of_port):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "wif-idp-emulator/1"
+        timeout = 30
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def send(self, code, body, ctype="application/json", headers=None):
+            if isinstance(body, str):
+                body = body.encode()
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def body(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(n) if n else b""
+
+        def record(self, role, body=b""):
+            u = urllib.parse.urlsplit(self.path)
+            st.log({"role": role, "method": self.command, "path": u.path, "query": u.query,
+                    "headers": {k: v for k, v in self.headers.items()},
+                    "body": body.decode("utf-8", "replace")})
+
+        def fault(self, role):
+            f = st.take_fault(role)
+            if f is None:
+                return False
+            if f.get("hang_ms"):
+                time.sleep(f["hang_ms"] / 1000.0)
+            self.send(f.get("status", 200), f.get("body", "fault"), f.get("ctype", "text/plain"),
+                      f.get("headers"))
+            return True
+
+        # ---------------------------------------------------------------- control
+        def control(self):
+            if self.path == "/_idp/requests" and self.command == "GET":
+                with st.lock:
+                    return self.send(200, json.dumps(st.requests))
+            if self.path == "/_idp/stats" and self.command == "GET":
+                with st.lock:
+                    return self.send(200, json.dumps(st.stats))
+            if self.path == "/_idp/reset" and self.command == "POST":
+                self.body()
+                with st.lock:
+                    st.requests.clear()
+                    st.faults.clear()
+                    for k in st.stats:
+                        st.stats[k] = 0
+                return self.send(200, "{}")
+            if self.path == "/_idp/fault" and self.command == "POST":
+                f = json.loads(self.body() or b"{}")
+                with st.lock:
+                    st.faults[f["role"]] = f
+                return self.send(200, "{}")
+            return self.send(404, '{"error":"unknown control path"}')
+
+        # ---------------------------------------------------------------- GCP
+        def gcp(self):
+            self.record("gcp")
+            if self.fault("gcp"):
+                return
+            flavor = {"Metadata-Flavor": "Google"}
+            if self.headers.get("X-Forwarded-For") is not None:
+                return self.send(403, "Request denied: X-Forwarded-For header present.",
+                                 "text/html", flavor)
+            if self.headers.get("Metadata-Flavor") != "Google":
+                return self.send(403, "Missing required header: Metadata-Flavor",
+                                 "text/html", flavor)
+            u = urllib.parse.urlsplit(self.path)
+            q = urllib.parse.parse_qs(u.query)
+            rest = u.path[len(GCP_PREFIX):]
+            if rest in ("", "/"):
+                return self.send(200, "instance/\nproject/\n", "application/text", flavor)
+            if rest == "project/project-id":
+                return self.send(200, "demo-project", "application/text", flavor)
+            parts = rest.split("/")
+            if (len(parts) == 4 and parts[:2] == ["instance", "service-accounts"]
+                    and parts[3] in ("identity", "email")):
+                sa = parts[2]
+                email = "app@demo-project.iam.gserviceaccount.com"
+                if sa not in ("default", email):
+                    return self.send(404, "Not Found", "text/html", flavor)
+                if parts[3] == "email":
+                    return self.send(200, email, "application/text", flavor)
+                aud = q.get("audience", [""])[0]
+                if not aud:
+                    return self.send(400, "non-empty audience parameter required",
+                                     "text/html", flavor)
+                fmt = q.get("format", ["standard"])[0]
+                claims = {"azp": "104211115114116", "email": email, "email_verified": True}
+                if fmt == "full":
+                    claims["google"] = {"compute_engine": {
+                        "project_id": "demo-project", "project_number": 123456789012,
+                        "zone": "europe-west1-b", "instance_id": "4711",
+                        "instance_name": "app-1", "instance_creation_timestamp": 1700000000}}
+                tok = st.mint("demo:gcp:104211115114116", aud, 3600, claims)
+                return self.send(200, tok, "text/html", flavor)
+            return self.send(404, "Not Found", "text/html", flavor)
+
+        # ---------------------------------------------------------------- GitHub
+        def github(self):
+            self.record("github")
+            if self.fault("github"):
+                return
+            if self.headers.get("Authorization") != "Bearer " + st.gh_token:
+                return self.send(401, json.dumps({"message": "Bad credentials"}))
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            if q.get("api-version") != ["2.0"]:
+                return self.send(400, json.dumps({"message": "api-version 2.0 required"}))
+            aud = q.get("audience", ["https://github.com/octo-org"])[0]
+            claims = {"repository": "octo-org/octo-repo", "repository_owner": "octo-org",
+                      "ref": "refs/heads/main", "workflow": "ci", "event_name": "push",
+                      "nbf": now() - 5, "actor": "octocat",
+                      "job_workflow_ref": "octo-org/octo-repo/.github/workflows/ci.yml@refs/heads/main"}
+            # the sub is GitHub's form; "demo:" marks it for the emulator's rule
+            tok = st.mint("demo:github:repo:octo-org/octo-repo:ref:refs/heads/main", aud, 300, claims)
+            return self.send(200, json.dumps({"count": 1, "value": tok}))
+
+        # ---------------------------------------------------------------- Kubernetes
+        def status(self, code, reason, message):
+            return self.send(code, json.dumps({
+                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": message, "reason": reason, "code": code}))
+
+        def k8s(self):
+            body = self.body()
+            self.record("k8s", body)
+            if self.fault("k8s"):
+                return
+            if self.headers.get("Authorization") != "Bearer " + st.k8s_token:
+                return self.status(401, "Unauthorized", "Unauthorized")
+            parts = urllib.parse.urlsplit(self.path).path.strip("/").split("/")
+            if (self.command != "POST" or len(parts) != 7 or parts[:3] != ["api", "v1", "namespaces"]
+                    or parts[4] != "serviceaccounts" or parts[6] != "token"):
+                return self.status(404, "NotFound", "the server could not find the requested resource")
+            ns, sa = parts[3], parts[5]
+            if ns in K8S_RESERVED or sa == "nobody":
+                return self.status(404, "NotFound", 'serviceaccounts "%s" not found' % sa)
+            if sa == "forbidden":
+                return self.status(403, "Forbidden", 'serviceaccounts "%s" is forbidden: User '
+                                   '"system:serviceaccount:%s:%s" cannot create resource '
+                                   '"serviceaccounts/token" in API group "" in the namespace "%s"'
+                                   % (sa, ns, sa, ns))
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            if ctype not in ("application/json", "application/yaml",
+                             "application/vnd.kubernetes.protobuf"):
+                return self.status(415, "UnsupportedMediaType",
+                                   'the body of the request was in an unknown format - accepted '
+                                   'media types include: application/json, application/yaml, '
+                                   'application/vnd.kubernetes.protobuf')
+            try:
+                tr = json.loads(body)
+                spec = tr.get("spec") or {}
+                auds = spec.get("audiences") or []
+                exp = int(spec.get("expirationSeconds", 3600))
+            except (ValueError, TypeError, AttributeError):
+                return self.status(400, "BadRequest", "the request body is not a TokenRequest")
+            # like kube-apiserver: absent kind/apiVersion default from the URL
+            if (tr.get("kind") not in (None, "TokenRequest") or
+                    tr.get("apiVersion") not in (None, "authentication.k8s.io/v1")):
+                return self.status(400, "BadRequest", "expected authentication.k8s.io/v1 TokenRequest")
+            tr["kind"], tr["apiVersion"] = "TokenRequest", "authentication.k8s.io/v1"
+            if exp < 600:
+                return self.status(422, "Invalid", 'TokenRequest.authentication.k8s.io "%s" is invalid: '
+                                   'spec.expirationSeconds: Invalid value: %d: may not specify a '
+                                   'duration less than 10 minutes' % (sa, exp))
+            if not auds:
+                auds = ["https://kubernetes.default.svc"]
+            iat = now()
+            claims = {"kubernetes.io": {"namespace": ns, "serviceaccount": {
+                "name": sa, "uid": "6d3f1c2a-0000-4000-8000-00000000%04d" % (len(sa) % 10000)}}}
+            # sub in Kubernetes' form behind the emulator rule's "demo:" prefix
+            tok = st.mint("demo:k8s:system:serviceaccount:%s:%s" % (ns, sa), auds, exp, claims)
+            ts = datetime.datetime.fromtimestamp(iat + exp, datetime.timezone.utc)
+            tr["status"] = {"token": tok, "expirationTimestamp": ts.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            tr.setdefault("metadata", {})["name"] = sa
+            tr["metadata"]["namespace"] = ns
+            tr["metadata"]["creationTimestamp"] = None
+            return self.send(201, json.dumps(tr))
+
+        def route(self):
+            role = role_of_port
+            if role == "k8s":
+                return self.k8s()
+            if self.path.startswith("/_idp/"):
+                return self.control()
+            if self.path.startswith(GCP_PREFIX) or self.path == "/":
+                return self.gcp()
+            if self.path.startswith("/_apis/token/idtoken"):
+                return self.github()
+            self.body()
+            return self.send(404, '{"error":"not found"}')
+
+        do_GET = route
+        do_POST = route
+        do_PUT = route
+
+    return Handler
+
+
+def make_tls(d):
+    """A CA and a server certificate for 127.0.0.1/localhost (openssl CLI)."""
+    os.makedirs(d, exist_ok=True)
+    run = lambda *a: subprocess.run(a, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = lambda n: os.path.join(d, n)
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", p("ca.key"), "-out", p("ca.crt"), "-days", "2", "-subj", "/CN=wif-test-cluster-ca",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=kube-apiserver")
+    with open(p("ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    run("openssl", "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"),
+        "-CAcreateserial", "-out", p("server.crt"), "-days", "2", "-extfile", p("ext.cnf"))
+    return p("server.crt"), p("server.key")
+
+
+def serve(server):
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    return t
+
+
+def main(argv):
+    args, i = {}, 0
+    while i < len(argv):
+        if not argv[i].startswith("--") or i + 1 >= len(argv):
+            sys.exit(__doc__)
+        args[argv[i][2:]] = argv[i + 1]
+        i += 2
+    for need in ("issuer-dir", "iss", "port-file"):
+        if need not in args:
+            sys.exit("idp_emulator.py: --%s is required" % need)
+    st = State(args)
+    http = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(st, "http"))
+    http.daemon_threads = True
+    servers = [http]
+    if "tls-dir" in args:
+        crt, key = make_tls(args["tls-dir"])
+        tls = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(st, "k8s"))
+        tls.daemon_threads = True
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(crt, key)
+        tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+        servers.append(tls)
+        demo_issuer.write_atomic(args["tls-port-file"], str(tls.server_address[1]).encode(), 0o644)
+    for s in servers[1:]:
+        serve(s)
+    demo_issuer.write_atomic(args["port-file"], str(http.server_address[1]).encode(), 0o644)
+    try:
+        http.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    import signal
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    sys.exit(main(sys.argv[1:]))
