@@ -4,10 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +48,11 @@ struct wif_audit {
 	pthread_t thread;
 	time_t ts_sec;            /* the cached "ts=" for ts_sec */
 	char ts[40];
+	/* syslog, the writer thread's own: */
+	int log_fd;               /* datagram socket to the log socket, or -1 */
+	time_t log_retry;         /* next connect attempt while unreachable */
+	int log_down;             /* lines go to stderr meanwhile (said once) */
+	const char *log_path;     /* _PATH_LOG, or WIF_AUDIT_SYSLOG_SOCKET (tests) */
 };
 
 static int
@@ -61,6 +70,84 @@ open_file(struct wif_audit *a)
 	return WIF_OK;
 }
 
+/* Connect the writer's datagram socket to the log socket; -1 if no
+ * syslog daemon listens there. */
+static int
+log_connect(struct wif_audit *a)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(a->log_path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, a->log_path);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * One line to syslog (RFC 3164 framing, as syslog(3) sends it:
+ * "<86>Nov 22 17:54:29 wifd[PID]: line", LOG_AUTHPRIV|LOG_INFO).  Unlike
+ * syslog(3), a line is never silently dropped when no syslog daemon
+ * listens: it goes to stderr (journald or the service's log), and that is
+ * said once; the socket is tried again every 5 s.
+ */
+static void
+log_line(struct wif_audit *a, const char *line, size_t len)
+{
+	char hdr[64], stamp[32];
+	struct iovec iov[2];
+	struct msghdr mh;
+	struct tm tm;
+	time_t now = time(NULL);
+	int sent = 0;
+
+	if (a->log_fd < 0 && now >= a->log_retry) {
+		a->log_fd = log_connect(a);
+		a->log_retry = now + 5;
+		if (a->log_fd >= 0 && a->log_down) {
+			a->log_down = 0;
+			fprintf(stderr, "wifd: audit: syslog (%s) is back; audit "
+			    "lines go there again\n", a->log_path);
+		}
+	}
+	if (a->log_fd >= 0) {
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%b %e %T", &tm);
+		snprintf(hdr, sizeof(hdr), "<%d>%s wifd[%d]: ",
+		    LOG_AUTHPRIV | LOG_INFO, stamp, (int)getpid());
+		iov[0].iov_base = hdr;
+		iov[0].iov_len = strlen(hdr);
+		iov[1].iov_base = (void *)(uintptr_t)line;
+		iov[1].iov_len = len;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = iov;
+		mh.msg_iovlen = 2;
+		if (sendmsg(a->log_fd, &mh, MSG_NOSIGNAL) >= 0)
+			sent = 1;
+		else {
+			close(a->log_fd);
+			a->log_fd = -1;
+		}
+	}
+	if (sent)
+		return;
+	if (!a->log_down) {
+		a->log_down = 1;
+		fprintf(stderr, "wifd: audit: no syslog daemon listens on %s; "
+		    "audit lines go to standard error until one does\n",
+		    a->log_path);
+	}
+	fprintf(stderr, "wifd: audit: %.*s\n", (int)len, line);
+}
+
 /* Write a batch of lines; the caller does not hold a->mu. */
 static void
 write_batch(struct wif_audit *a, char *p, size_t n, int fd)
@@ -70,8 +157,7 @@ write_batch(struct wif_audit *a, char *p, size_t n, int fd)
 
 	if (a->t == T_SYSLOG) {
 		while (n > 0 && (nl = memchr(p, '\n', n)) != NULL) {
-			*nl = '\0';
-			syslog(LOG_AUTHPRIV | LOG_INFO, "%s", p);
+			log_line(a, p, (size_t)(nl - p));
 			n -= (size_t)(nl + 1 - p);
 			p = nl + 1;
 		}
@@ -163,9 +249,13 @@ wif_audit_open(const char *target, struct wif_audit **out)
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->work, NULL);
 	pthread_cond_init(&a->idle, NULL);
+	a->log_fd = -1;
 	if (target == NULL || strcmp(target, "syslog") == 0) {
 		a->t = T_SYSLOG;
-		openlog("wifd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+		a->log_path = getenv("WIF_AUDIT_SYSLOG_SOCKET");
+		if (a->log_path == NULL || a->log_path[0] != '/' ||
+		    getuid() != geteuid())
+			a->log_path = "/dev/log";
 	} else if (strcmp(target, "stderr") == 0) {
 		a->t = T_STDERR;
 	} else if (strcmp(target, "none") == 0) {
@@ -216,6 +306,8 @@ wif_audit_close(struct wif_audit *a)
 	}
 	if (a->fd >= 0)
 		close(a->fd);
+	if (a->log_fd >= 0)
+		close(a->log_fd);
 	free_audit(a);
 }
 

@@ -4,7 +4,9 @@
  *
  * Owns: the line format (logfmt: key=value, values quoted and escaped when
  * they hold spaces, quotes or control characters) and the target chosen by
- * wif.audit: "syslog" (LOG_AUTHPRIV, ident wifd), "stderr", "none", or an
+ * wif.audit: "syslog" (LOG_AUTHPRIV, ident wifd; datagrams to /dev/log
+ * written by us, so that with no syslog daemon a line goes to stderr
+ * instead of nowhere), "stderr", "none", or an
  * absolute file (O_APPEND, 0600, never through a symbolic link).  Lines are
  * written by one writer thread in the order they were handed over, so that
  * a caller never waits for syslog(3) or the disk; a caller waits only when

@@ -58,6 +58,7 @@ struct conn {
 	size_t out_len, out_off;
 	int64_t deadline;               /* monotonic ms */
 	int hup;                        /* peer went away while busy */
+	uint32_t ev;                    /* the events epoll watches */
 	struct conn *prev, *next;       /* all connections */
 	struct conn *qnext;             /* work or done queue */
 };
@@ -123,7 +124,10 @@ conn_events(struct loop *L, struct conn *c, uint32_t ev)
 {
 	struct epoll_event e = { .events = ev, .data.ptr = c };
 
+	if (c->ev == ev)
+		return; /* a syscall saved on every kept-connection request */
 	epoll_ctl(L->epfd, EPOLL_CTL_MOD, c->fd, &e);
+	c->ev = ev;
 }
 
 /* Keep the reply: an exact-size secure copy of the scratch buffer. */
@@ -139,12 +143,22 @@ set_reply(struct conn *c, const char *buf, size_t len)
 	return 0;
 }
 
+static int flush_out(struct loop *L, struct conn *c);
+
+/*
+ * Send the reply.  With now set (only from this connection's own event or
+ * its accept, so that no later event of the same epoll batch can name a
+ * connection freed here) the reply is sent at once - a reply fits the
+ * socket buffer almost always - and epoll is asked for EPOLLOUT only when
+ * it did not; c may be freed on return.
+ */
 static void
-start_write(struct loop *L, struct conn *c)
+start_write(struct loop *L, struct conn *c, int now)
 {
 	c->st = C_WRITE;
 	c->deadline = mono_ms() + REQUEST_TIMEOUT_MS;
-	conn_events(L, c, EPOLLOUT);
+	if (!now || flush_out(L, c) == 1)
+		conn_events(L, c, EPOLLOUT);
 }
 
 static void
@@ -195,7 +209,7 @@ reply:
 		return;
 	}
 	wif_wipe(L->scratch, len);
-	start_write(L, c);
+	start_write(L, c, 1);
 }
 
 static void
@@ -240,7 +254,7 @@ on_readable(struct loop *L, struct conn *c)
 				return;
 			}
 			c->hup = 1; /* close after this reply: framing is lost */
-			start_write(L, c);
+			start_write(L, c, 1);
 			return;
 		}
 		if (need > 0 && c->in_len >= (size_t)need) {
@@ -256,7 +270,7 @@ on_readable(struct loop *L, struct conn *c)
 					return;
 				}
 				c->hup = 1;
-				start_write(L, c);
+				start_write(L, c, 1);
 				return;
 			}
 			dispatch(L, c, (size_t)need);
@@ -265,8 +279,11 @@ on_readable(struct loop *L, struct conn *c)
 	}
 }
 
-static void
-on_writable(struct loop *L, struct conn *c)
+/* Send what is left of the reply: 1 when the socket is full (call again
+ * on EPOLLOUT), 0 when it is sent (back to reading, or closed after a
+ * fatal reply), -1 when the connection was closed. */
+static int
+flush_out(struct loop *L, struct conn *c)
 {
 	ssize_t n;
 
@@ -276,10 +293,10 @@ on_writable(struct loop *L, struct conn *c)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
+			return 1;
 		if (n <= 0) {
 			conn_free(L, c);
-			return;
+			return -1;
 		}
 		c->out_off += (size_t)n;
 	}
@@ -288,12 +305,19 @@ on_writable(struct loop *L, struct conn *c)
 	c->out_len = c->out_off = 0;
 	if (c->hup) {
 		conn_free(L, c);
-		return;
+		return -1;
 	}
 	c->st = C_READ;
 	c->in_len = 0;
 	c->deadline = mono_ms() + IDLE_TIMEOUT_MS;
 	conn_events(L, c, EPOLLIN | EPOLLRDHUP);
+	return 0;
+}
+
+static void
+on_writable(struct loop *L, struct conn *c)
+{
+	(void)flush_out(L, c);
 }
 
 static void
@@ -340,6 +364,7 @@ on_accept(struct loop *L)
 		c->deadline = mono_ms() + REQUEST_TIMEOUT_MS;
 		e.events = EPOLLIN | EPOLLRDHUP;
 		e.data.ptr = c;
+		c->ev = e.events;
 		if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &e) != 0) {
 			wif_secmem_free(c->in);
 			free(c);
@@ -354,6 +379,10 @@ on_accept(struct loop *L)
 		L->d->connections++;
 		wif_metrics_set_gauge(L->d->metrics, "connections",
 		    (int64_t)L->n_conns);
+		/* A new client has usually sent its request by now: serve it
+		 * without waiting for another turn of the loop (c is not in
+		 * this epoll batch, so freeing it here is safe). */
+		on_readable(L, c);
 	}
 }
 
@@ -422,7 +451,7 @@ on_done(struct loop *L)
 			conn_free(L, c);
 			continue;
 		}
-		start_write(L, c);
+		start_write(L, c, 0);
 	}
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -361,6 +362,62 @@ test_audit_writer(void)
 	free(text);
 }
 
+/* syslog: RFC 3164 datagrams to the log socket; with no listener, lines
+ * go to stderr (said once) instead of being dropped as syslog(3) would. */
+static void
+test_audit_syslog(void)
+{
+	struct wif_audit_event ev = { .event = "issue", .profile = "p", .pid = -1,
+	    .result = "ok" };
+	struct sockaddr_un sa;
+	struct wif_audit *a = NULL;
+	char sock[4200], errf[4200], buf[4096], want[64], *text;
+	int s, saved;
+	ssize_t n;
+
+	snprintf(sock, sizeof(sock), "%s/log.sock", dir);
+	snprintf(errf, sizeof(errf), "%s/stderr.txt", dir);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	CU_ASSERT_FATAL(strlen(sock) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, sock);
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CU_ASSERT_EQUAL_FATAL(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setenv("WIF_AUDIT_SYSLOG_SOCKET", sock, 1);
+	CU_ASSERT_EQUAL_FATAL(wif_audit_open("syslog", &a), WIF_OK);
+	wif_audit_event(a, &ev);
+	wif_audit_flush(a);
+	n = recv(s, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	CU_ASSERT(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	CU_ASSERT(strncmp(buf, "<86>", 4) == 0); /* LOG_AUTHPRIV | LOG_INFO */
+	snprintf(want, sizeof(want), " wifd[%d]: event=issue profile=p result=ok",
+	    (int)getpid());
+	CU_ASSERT(strstr(buf, want) != NULL);
+	/* the daemon goes away: stderr, with one notice */
+	close(s);
+	unlink(sock);
+	fflush(stderr);
+	saved = dup(2);
+	CU_ASSERT_FATAL(freopen(errf, "w", stderr) != NULL);
+	wif_audit_event(a, &ev);
+	wif_audit_event(a, &ev);
+	wif_audit_close(a);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	unsetenv("WIF_AUDIT_SYSLOG_SOCKET");
+	text = slurp_all(errf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	if (text == NULL)
+		return;
+	CU_ASSERT(strstr(text, "no syslog daemon listens on") != NULL);
+	CU_ASSERT(strstr(strstr(text, "no syslog daemon listens on") + 1,
+	    "no syslog daemon listens on") == NULL); /* said once */
+	CU_ASSERT(strstr(text, "wifd: audit: event=issue profile=p result=ok\n") != NULL);
+	free(text);
+}
+
 /* ---- metrics --------------------------------------------------------- */
 static struct wif_metrics *M;
 
@@ -606,6 +663,7 @@ static const struct cu_test tests[] = {
 	{ "audit: logfmt line, escaping, bounds", test_audit_format },
 	{ "audit: file target 0600, no symlinks, none", test_audit_file },
 	{ "audit: writer thread keeps order, loses nothing, rotates", test_audit_writer },
+	{ "audit: syslog datagrams; stderr when no daemon listens", test_audit_syslog },
 	{ "metrics: threads, labels, cap, Prometheus, JSON", test_metrics },
 	{ "sink: four formats, mode re-asserted, remove", test_sink_formats },
 	{ "sink: expired, symlink, directory, owner, missing dir", test_sink_refusals },
