@@ -25,7 +25,7 @@ PEERS=$WIF_TOP_BUILDDIR/tests/peers
 npm_peer "$SRC/tests/peers/cloud" "$PEERS/cloud" || { fail "npm ci of tests/peers/cloud"; finish; }
 npm_peer "$SRC/tests/peers/okta" "$PEERS/okta" || { fail "npm ci of tests/peers/okta"; finish; }
 for f in gcp_client.mjs github_client.mjs; do cp "$SRC/tests/peers/cloud/$f" "$PEERS/cloud/"; done
-for f in okta_server.mjs verify_token.mjs; do cp "$SRC/tests/peers/okta/$f" "$PEERS/okta/"; done
+for f in okta_server.mjs verify_token.mjs mock_server.mjs; do cp "$SRC/tests/peers/okta/$f" "$PEERS/okta/"; done
 chmod u+w "$PEERS"/cloud/*.mjs "$PEERS"/okta/*.mjs
 
 STACK="$T_DIR/stack"
@@ -316,5 +316,25 @@ run_wif -c "$OCONF" token -p basic --force
 check "a client secret others may read is refused" grep -q "chmod 600" "$T_DIR/err"
 chmod 600 "$T_DIR/secret"
 check "no message or log line carried a token" not_contains "$T_DIR/err" "eyJ"
+
+# --- 5b. okta against a second implementation (oauth2-mock-server) --------------------
+(cd "$PEERS/okta" && exec node mock_server.mjs --port-file "$T_DIR/mock.port" --issuer-file "$T_DIR/mock.iss") \
+    >"$T_DIR/mock.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_file "$T_DIR/mock.iss" || { cat "$T_DIR/mock.out"; fail "oauth2-mock-server starts"; finish; }
+MOCK_ISS=$(cat "$T_DIR/mock.iss")
+MCONF=$T_DIR/mock.conf
+sed -e "s|$OKTA_ISS/v1/token|$MOCK_ISS/token|" -e 's/"0oabasic"/"0oa mock+basic"/' "$OCONF" >"$MCONF"
+chmod 644 "$MCONF"
+for p in basic post; do
+	run_wif -c "$MCONF" identity -p "$p" --raw
+	if [ $RC -eq 0 ] && (cd "$PEERS/okta" && node verify_token.mjs "$MOCK_ISS/jwks" "$MOCK_ISS" "$AUD" "$(out)") >"$T_DIR/verified" 2>&1; then
+		pass "oauth2-mock-server $p: a token that jose verifies"
+	else
+		fail "oauth2-mock-server $p: a token that jose verifies"; cat "$T_DIR/err" "$T_DIR/verified"
+	fi
+done
+check "  it read the client ID from wif's form-encoded Basic header (\"0oa mock+basic\")" \
+    test "$(run_wif -c "$MCONF" identity -p basic --raw; out | claims | jq_ sub)" = "0oa mock+basic"
 
 finish

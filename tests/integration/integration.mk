@@ -12,7 +12,8 @@ EXTRA_DIST += tests/integration/idp_plugins.sh tests/integration/same_request.py
 	tests/peers/cloud/package.json tests/peers/cloud/package-lock.json \
 	tests/peers/cloud/gcp_client.mjs tests/peers/cloud/github_client.mjs \
 	tests/peers/okta/package.json tests/peers/okta/package-lock.json \
-	tests/peers/okta/okta_server.mjs tests/peers/okta/verify_token.mjs
+	tests/peers/okta/okta_server.mjs tests/peers/okta/verify_token.mjs \
+	tests/peers/okta/mock_server.mjs
 # (make check builds all, check_PROGRAMS and check_LTLIBRARIES before any test)
 clean-local: clean-local-tests
 clean-local-tests:
