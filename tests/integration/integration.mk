@@ -24,3 +24,12 @@ clean-local-tests:
 check_PROGRAMS += tests/integration/libwif_get
 tests_integration_libwif_get_SOURCES = tests/integration/libwif_get.c
 tests_integration_libwif_get_LDADD = libwif.la
+# The peers are installed into the build tree's tests/peers (copies of the
+# pinned package*.json and scripts); in an in-tree build that is the source
+# folder itself, of which only what npm made goes.
+clean-local: clean-local-peers
+clean-local-peers:
+	rm -rf tests/peers/cloud/node_modules tests/peers/cloud/npm.log \
+		tests/peers/okta/node_modules tests/peers/okta/npm.log
+	if test "$(abs_srcdir)" != "$(abs_builddir)"; then rm -rf tests/peers; fi
+.PHONY: clean-local-peers
