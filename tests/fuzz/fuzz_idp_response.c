@@ -1,8 +1,9 @@
 /*
- * fuzz_idp_response.c - what the github, gcp, okta and k8s plugins parse:
- * an arbitrary answer (status, headers, body) to their HTTP request, and for
- * k8s's file mode an arbitrary token file (whose payload it decodes for the
- * aud check).  Input: byte 0 picks the plugin, byte 1 the status, byte 2
+ * fuzz_idp_response.c - what the github, gcp, okta, k8s and spiffe plugins
+ * parse: an arbitrary answer (status, headers, body) to their HTTP request
+ * (for spiffe a gRPC message: framing and protobuf, plugins/spiffe/pb.h),
+ * and for k8s's file mode an arbitrary token file (whose payload it decodes
+ * for the aud check).  Input: byte 0 picks the plugin, byte 1 the status, byte 2
  * the headers, the rest is the body (or file).  Beyond "no crash, no leak,
  * no UB": success always comes with a token, failure always with an error
  * detail and no token, and no detail or log line ever holds the request's
@@ -29,20 +30,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct wif_provider *P[4];
+static const struct wif_provider *P[5];
 static char dir[256];
 
 static int
 setup(void)
 {
-	static const char *const names[] = { "github", "gcp", "okta", "k8s" };
+	static const char *const names[] = { "github", "gcp", "okta", "k8s",
+	    "spiffe" };
 	char path[400];
 	FILE *f;
 	int i;
 
 	if (P[0] != NULL)
 		return 0;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		if ((P[i] = fh_load(names[i])) == NULL)
 			return -1;
 	snprintf(dir, sizeof(dir), "%s/wif-fuzz-idp-XXXXXX",
@@ -66,7 +68,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const long statuses[] = { 200, 201, 400, 401, 403, 404, 500, 302 };
 	static const char *const headers[] = { "", "Metadata-Flavor: Google",
-	    "DPoP-Nonce: n\nMetadata-Flavor: Google", "metadata-flavor: google" };
+	    "DPoP-Nonce: n\nMetadata-Flavor: Google", "metadata-flavor: google",
+	    "grpc-status: 0", "grpc-status: 7\ngrpc-message: no%20identity%ZZ",
+	    "content-type: application/grpc\ngrpc-status: 0", "grpc-status: x" };
 	char secret[400], tokfile[400], sa[400];
 	const char *okta[] = { "token_url",
 	    "https://o.example/oauth2/default/v1/token", "client_id", "c",
@@ -77,6 +81,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *k8s_file[] = { "token_file", tokfile, "rotation_wait", "0",
 	    NULL };
 	const char *none[] = { NULL };
+	const char *spiffe[] = { "endpoint", "unix:///nonexistent/agent.sock",
+	    NULL };
 	const char *const *kv = none;
 	const struct wif_provider *p;
 	const struct wif_host *h;
@@ -88,7 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 3 || setup() != 0)
 		return 0;
-	which = data[0] % 5;
+	which = data[0] % 6;
 	snprintf(secret, sizeof(secret), "%s/secret", dir);
 	snprintf(tokfile, sizeof(tokfile), "%s/token", dir);
 	snprintf(sa, sizeof(sa), "%s/sa", dir);
@@ -97,9 +103,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(body, data + 3, size - 3);
 	body[size - 3] = '\0';
 	fh_reset();
-	p = P[which < 4 ? which : 3];
+	p = P[which < 4 ? which : which == 4 ? 3 : 4];
 	if (which == 2)
 		kv = okta;
+	else if (which == 5)
+		kv = spiffe;
 	else if (which == 3 || which == 4) {
 		/* the body is the token file (k8s file) or the pod token */
 		if ((f = fopen(which == 4 ? tokfile : sa, "w")) != NULL) {
@@ -109,7 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kv = which == 4 ? k8s_file : k8s_tr;
 	}
 	FH.resp[0] = (struct fh_resp){ WIF_OK, statuses[data[1] % 8], body,
-	    size - 3, headers[data[2] % 4] };
+	    size - 3, headers[data[2] % 8] };
 	FH.n_resp = 1;
 	if ((h = fh_host(p->name, kv)) == NULL || p->init(h, &st) != WIF_OK) {
 		free(body);

@@ -248,21 +248,8 @@ T_PIDS="$T_PIDS $!"
 wait_file "$T_DIR/okta.iss" || { cat "$T_DIR/okta.out"; fail "oidc-provider starts"; finish; }
 OKTA_ISS=$(cat "$T_DIR/okta.iss")
 # an Anthropic emulator that trusts this issuer (its JWKS by URL)
-$PY - "$T_DIR" "$OKTA_ISS" <<'PY'
-import json, sys
-d, iss = sys.argv[1:3]
-json.dump({"issuers": [{"issuer_url": iss, "jwks_url": iss + "/v1/keys", "max_jwt_lifetime_seconds": 3600}],
-           "rules": [{"id": "fdrl_okta1", "organization_id": "00000000-0000-4000-8000-000000000001",
-                      "service_account_id": "svac_okta1", "issuer_url": iss,
-                      "match": {"audience": "https://api.anthropic.com", "subject_prefix": "0oa*"},
-                      "token_lifetime_seconds": 600, "workspace_ids": ["wrkspc_okta1"],
-                      "oauth_scope": "workspace:developer"}]}, open(d + "/emu-okta.json", "w"))
-PY
-$PY "$SRC/tests/emulator/anthropic_emulator.py" --config "$T_DIR/emu-okta.json" --port 0 \
-    --port-file "$T_DIR/emu-okta.port" --log "$T_DIR/emu-okta.log" >"$T_DIR/emu-okta.err" 2>&1 &
-T_PIDS="$T_PIDS $!"
-wait_file "$T_DIR/emu-okta.port" || { cat "$T_DIR/emu-okta.err"; fail "second emulator starts"; finish; }
-OBASE="http://127.0.0.1:$(cat "$T_DIR/emu-okta.port")"
+emu_for_issuer okta "$OKTA_ISS" "$OKTA_ISS/v1/keys" '0oa*' || { fail "second emulator starts"; finish; }
+OBASE=$EMU_FOR_ISSUER_URL
 okta() { # okta NAME SETTINGS
 	cat <<EOF
   { name = "$1";

@@ -101,3 +101,34 @@ npm_peer() {
 	fi
 	cp "$dst/package-lock.json" "$dst/node_modules/.installed-lock.json"
 }
+
+# emu_for_issuer NAME ISSUER_URL JWKS SUBJECT_PREFIX: start an Anthropic
+# emulator that trusts one more issuer (JWKS: a file holding the JWKS, or a
+# URL to fetch it from) with one rule, fdrl_NAME1 -> svac_NAME1 in
+# wrkspc_NAME1, matching aud https://api.anthropic.com and SUBJECT_PREFIX.
+# Sets EMU_FOR_ISSUER_URL to the emulator's base URL (not a subshell: the
+# process joins T_PIDS, stopped by t_cleanup).
+emu_for_issuer() {
+	local name=$1 iss=$2 jwks=$3 prefix=$4 i
+	/usr/bin/python3 - "$T_DIR/emu-$name.json" "$name" "$iss" "$jwks" "$prefix" <<'PYX'
+import json, sys
+out, name, iss, jwks, prefix = sys.argv[1:6]
+issuer = {"issuer_url": iss, "max_jwt_lifetime_seconds": 3600}
+if jwks.startswith("http"):
+    issuer["jwks_url"] = jwks
+else:
+    issuer["jwks"] = json.load(open(jwks))
+json.dump({"issuers": [issuer],
+           "rules": [{"id": "fdrl_%s1" % name, "organization_id": "00000000-0000-4000-8000-000000000001",
+                      "service_account_id": "svac_%s1" % name, "issuer_url": iss,
+                      "match": {"audience": "https://api.anthropic.com", "subject_prefix": prefix},
+                      "token_lifetime_seconds": 600, "workspace_ids": ["wrkspc_%s1" % name],
+                      "oauth_scope": "workspace:developer"}]}, open(out, "w"))
+PYX
+	/usr/bin/python3 "$WIF_TOP_SRCDIR/tests/emulator/anthropic_emulator.py" --config "$T_DIR/emu-$name.json" \
+	    --port 0 --port-file "$T_DIR/emu-$name.port" --log "$T_DIR/emu-$name.log" >"$T_DIR/emu-$name.err" 2>&1 &
+	T_PIDS="$T_PIDS $!"
+	for i in $(seq 200); do [ -s "$T_DIR/emu-$name.port" ] && break; sleep 0.05; done
+	[ -s "$T_DIR/emu-$name.port" ] || { cat "$T_DIR/emu-$name.err" >&2; return 1; }
+	EMU_FOR_ISSUER_URL="http://127.0.0.1:$(cat "$T_DIR/emu-$name.port")"
+}

@@ -41,6 +41,7 @@ struct fh_req {
 	char body[8192];
 	size_t body_len;
 	char ca_file[256];
+	char unix_socket[256];
 	unsigned flags;
 };
 
@@ -74,6 +75,15 @@ fh_push(int rc, long status, const char *body, const char *headers)
 		    body ? strlen(body) : 0, headers };
 }
 
+/* A binary body of len bytes. */
+static inline void
+fh_push_bin(long status, const void *body, size_t len, const char *headers)
+{
+	if (FH.n_resp < FH_MAX_RESP)
+		FH.resp[FH.n_resp++] = (struct fh_resp){ WIF_OK, status, body,
+		    len, headers };
+}
+
 static int
 fh_http(const struct wif_host *h, const struct wif_http_request *req,
         struct wif_http_response **out)
@@ -102,6 +112,9 @@ fh_http(const struct wif_host *h, const struct wif_http_request *req,
 		if (WIF_HAS(struct wif_http_request, req, ca_file) && req->ca_file)
 			snprintf(rq->ca_file, sizeof(rq->ca_file), "%s",
 			    req->ca_file);
+		if (req->unix_socket)
+			snprintf(rq->unix_socket, sizeof(rq->unix_socket), "%s",
+			    req->unix_socket);
 		rq->flags = req->flags;
 	}
 	if (FH.next >= FH.n_resp)
@@ -113,8 +126,10 @@ fh_http(const struct wif_host *h, const struct wif_http_request *req,
 		return WIF_E_NOMEM;
 	r->pub.struct_size = sizeof(r->pub);
 	r->pub.status = rs->status;
-	r->pub.body = wif_secmem_strndup(rs->body ? rs->body : "",
-	    rs->body_len);
+	/* a copy of exactly body_len bytes (NULs included: gRPC bodies) */
+	if ((r->pub.body = wif_secmem_alloc(rs->body_len + 1)) != NULL &&
+	    rs->body_len > 0)
+		memcpy(r->pub.body, rs->body, rs->body_len);
 	r->pub.body_len = rs->body_len;
 	snprintf(r->headers, sizeof(r->headers), "%s",
 	    rs->headers ? rs->headers : "");
@@ -127,7 +142,9 @@ fh_http_header(const struct wif_host *h, const struct wif_http_response *resp,
                const char *name)
 {
 	const struct fh_response *r = (const struct fh_response *)resp;
-	static char val[512];
+	static char vals[8][512]; /* a ring: callers hold several at once */
+	static int k;
+	char *val = vals[k++ % 8];
 	const char *p = r->headers, *nl, *colon;
 	size_t n = strlen(name);
 
@@ -140,7 +157,7 @@ fh_http_header(const struct wif_host *h, const struct wif_http_response *resp,
 			colon++;
 			while (*colon == ' ')
 				colon++;
-			snprintf(val, sizeof(val), "%.*s", (int)(nl ?
+			snprintf(val, sizeof(vals[0]), "%.*s", (int)(nl ?
 			    (size_t)(nl - colon) : strlen(colon)), colon);
 			return val;
 		}

@@ -1,5 +1,5 @@
 /*
- * test_idp_plugins.c - the github, gcp, okta and k8s provider plugins,
+ * test_idp_plugins.c - the github, gcp, okta, k8s and spiffe provider plugins,
  * dlopen()ed from the build tree and driven through the core's real host
  * services with scripted HTTP (fakehost.h): the exact request each sends
  * (URL, encoding, headers, body, CA), how each answer or failure is read,
@@ -22,7 +22,7 @@
 #include "fakehost.h"
 #include "json.h"
 
-static const struct wif_provider *GH, *GCP, *OKTA, *K8S;
+static const struct wif_provider *GH, *GCP, *OKTA, *K8S, *SPF;
 static char dir[PATH_MAX - 128];
 
 /* A compact JWT with the given payload and a fixed signature marker. */
@@ -813,6 +813,212 @@ test_k8s_token_request(void)
 	    WIF_PROVIDER_THREAD_SAFE);
 }
 
+/* ---- spiffe ------------------------------------------------------------------ */
+#include "../../plugins/spiffe/pb.h"
+
+/* A gRPC-framed JWTSVIDResponse with the given (id, svid) pairs. */
+static size_t
+svid_response(uint8_t *out, size_t cap, const char *const *pairs)
+{
+	uint8_t msg[8192], one[4096];
+	size_t len = 0, n, i;
+
+	for (i = 0; pairs[i] != NULL; i += 2) {
+		n = pb_put_string(one, sizeof(one), 0, 1, pairs[i]);
+		n = pb_put_string(one, sizeof(one), n, 2, pairs[i + 1]);
+		len = pb_put_varint(msg, sizeof(msg), len, (1 << 3) | 2);
+		len = pb_put_varint(msg, sizeof(msg), len, n);
+		memcpy(msg + len, one, n);
+		len += n;
+	}
+	if (cap < len + 5)
+		return 0;
+	out[0] = 0;
+	out[1] = (uint8_t)(len >> 24);
+	out[2] = (uint8_t)(len >> 16);
+	out[3] = (uint8_t)(len >> 8);
+	out[4] = (uint8_t)len;
+	memcpy(out + 5, msg, len);
+	return len + 5;
+}
+
+static void
+test_spiffe_request(void)
+{
+	const char *j1 = mkjwt("{\"sub\":\"spiffe://example.org/app\"}");
+	const char *j2 = mkjwt("{\"sub\":\"spiffe://example.org/other\"}");
+	const char *pairs[] = { "spiffe://example.org/app", j1,
+	    "spiffe://example.org/other", j2, NULL };
+	const char *kv[] = { "endpoint", "unix:///run/spire/agent.sock", NULL };
+	const char *kv2[] = { "endpoint", "unix:/run/spire/agent.sock",
+	    "spiffe_id", "spiffe://example.org/other", NULL };
+	static const uint8_t want[] = { 0, 0, 0, 0, 27, 0x0a, 25, 'h', 't', 't',
+	    'p', 's', ':', '/', '/', 'a', 'p', 'i', '.', 'a', 'n', 't', 'h', 'r',
+	    'o', 'p', 'i', 'c', '.', 'c', 'o', 'm' };
+	uint8_t body[8192];
+	size_t n = svid_response(body, sizeof(body), pairs);
+	struct run o;
+
+	fh_reset();
+	fh_push_bin(200, body, n, "content-type: application/grpc\ngrpc-status: 0");
+	drive(SPF, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT(o.jwt && strcmp(o.jwt, j1) == 0); /* the first SVID */
+	CU_ASSERT_STRING_EQUAL(FH.req[0].method, "POST");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://localhost/SpiffeWorkloadAPI/FetchJWTSVID");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].unix_socket, "/run/spire/agent.sock");
+	HAS(FH.req[0].headers, "Content-Type: application/grpc\n");
+	HAS(FH.req[0].headers, "TE: trailers\n");
+	HAS(FH.req[0].headers, "workload.spiffe.io: true\n");
+	CU_ASSERT(FH.req[0].flags & WIF_HTTP_HTTP2);
+	CU_ASSERT_EQUAL(FH.req[0].body_len, sizeof(want));
+	CU_ASSERT(memcmp(FH.req[0].body, want, sizeof(want)) == 0);
+	run_free(&o);
+
+	/* spiffe_id: asked for, and picked */
+	fh_reset();
+	fh_push_bin(200, body, n, "grpc-status: 0");
+	drive(SPF, kv2, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT(o.jwt && strcmp(o.jwt, j2) == 0);
+	CU_ASSERT_EQUAL(FH.req[0].body[4], FH.req[0].body_len - 5);
+	CU_ASSERT(memmem(FH.req[0].body, FH.req[0].body_len,
+	    "\x12\x1aspiffe://example.org/other", 28) != NULL);
+	run_free(&o);
+
+	/* tcp endpoints, and the environment */
+	{
+		const char *t4[] = { "endpoint", "tcp://127.0.0.1:8081", NULL };
+		const char *t6[] = { "endpoint", "tcp://[::1]:8081", NULL };
+		const char *none[] = { NULL };
+
+		fh_reset();
+		fh_push_bin(200, body, n, "grpc-status: 0");
+		fh_push_bin(200, body, n, "grpc-status: 0");
+		fh_push_bin(200, body, n, "grpc-status: 0");
+		drive(SPF, t4, NULL, &o);
+		CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://127.0.0.1:8081/SpiffeWorkloadAPI/FetchJWTSVID");
+		CU_ASSERT_STRING_EQUAL(FH.req[0].unix_socket, "");
+		run_free(&o);
+		drive(SPF, t6, NULL, &o);
+		CU_ASSERT_STRING_EQUAL(FH.req[1].url, "http://[::1]:8081/SpiffeWorkloadAPI/FetchJWTSVID");
+		run_free(&o);
+		setenv("SPIFFE_ENDPOINT_SOCKET", "unix:///tmp/agent.sock", 1);
+		drive(SPF, none, NULL, &o);
+		CU_ASSERT_EQUAL(o.rc, WIF_OK);
+		CU_ASSERT_STRING_EQUAL(FH.req[2].unix_socket, "/tmp/agent.sock");
+		run_free(&o);
+		unsetenv("SPIFFE_ENDPOINT_SOCKET");
+		drive(SPF, none, NULL, &o);
+		CU_ASSERT_EQUAL(o.rc, WIF_E_NOT_APPLICABLE);
+		HAS(o.err, "SPIFFE_ENDPOINT_SOCKET");
+	}
+}
+
+static void
+test_spiffe_errors(void)
+{
+	const char *j1 = mkjwt("{\"sub\":\"spiffe://example.org/app\"}");
+	const char *pairs[] = { "spiffe://example.org/app", j1, NULL };
+	const char *bad[] = { "spiffe://example.org/app", "not-a-jwt", NULL };
+	const char *kv[] = { "endpoint", "unix:///run/spire/agent.sock", NULL };
+	const char *kvid[] = { "endpoint", "unix:///run/spire/agent.sock",
+	    "spiffe_id", "spiffe://example.org/nope", NULL };
+	uint8_t body[8192], nj[8192];
+	size_t n = svid_response(body, sizeof(body), pairs);
+	size_t m = svid_response(nj, sizeof(nj), bad);
+	struct run o;
+
+	fh_reset();
+	fh_push_bin(200, "", 0, "grpc-status: 7\ngrpc-message: no%20identity%20issued");
+	fh_push_bin(200, "", 0, "grpc-status: 3\ngrpc-message: security header missing from request");
+	fh_push_bin(200, body, n, "content-type: application/grpc");
+	fh_push_bin(404, "nope", 4, NULL);
+	drive(SPF, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	HAS(o.err, "PERMISSION_DENIED (7): no identity issued");
+	HAS(o.err, "registration entry");
+	drive(SPF, kv, NULL, &o);
+	HAS(o.err, "INVALID_ARGUMENT (3): security header missing from request");
+	drive(SPF, kv, NULL, &o);
+	HAS(o.err, "without grpc-status");
+	drive(SPF, kv, NULL, &o);
+	HAS(o.err, "HTTP 404");
+	/* framing and content */
+	body[0] = 1; /* compressed */
+	fh_reset();
+	fh_push_bin(200, body, n, "grpc-status: 0");
+	fh_push_bin(200, body + 1, n - 1, "grpc-status: 0");
+	fh_push_bin(200, nj, m, "grpc-status: 0");
+	fh_push_bin(200, "\0\0\0\0\0", 5, "grpc-status: 0");
+	drive(SPF, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PARSE);
+	drive(SPF, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PARSE);
+	drive(SPF, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_JWT);
+	drive(SPF, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	HAS(o.err, "returned 0 JWT-SVID(s)");
+	body[0] = 0;
+	fh_reset();
+	fh_push_bin(200, body, n, "grpc-status: 0");
+	drive(SPF, kvid, NULL, &o);
+	HAS(o.err, "none for spiffe://example.org/nope");
+	/* transport */
+	fh_reset();
+	fh_push(WIF_E_HTTP, 0, NULL, NULL);
+	drive(SPF, kv, NULL, &o);
+	HAS(o.err, "is the SPIRE agent running");
+	/* config */
+	{
+		const char *b1[] = { "endpoint", "http://127.0.0.1:8081", NULL };
+		const char *b2[] = { "endpoint", "unix://relative/agent.sock", NULL };
+		const char *b3[] = { "endpoint", "tcp://spire-agent:8081", NULL };
+		const char *b4[] = { "spiffe_id", "example.org/app", NULL };
+
+		drive(SPF, b1, NULL, &o);
+		CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+		drive(SPF, b2, NULL, &o);
+		CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+		drive(SPF, b3, NULL, &o);
+		HAS(o.err, "IP address, not a name");
+		drive(SPF, b4, NULL, &o);
+		HAS(o.err, "spiffe://");
+	}
+}
+
+/* pb.h on its own: varints at the edges, refusals. */
+static void
+test_spiffe_pb(void)
+{
+	uint8_t b[16];
+	size_t pos = 0, n;
+	uint64_t v = 0;
+	struct pb_span sp;
+	unsigned f, t;
+	static const uint8_t overlong[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0x01 };
+	static const uint8_t group[] = { 0x0b };
+	static const uint8_t longlen[] = { 0x0a, 0x05, 'a' };
+	static const uint8_t field0[] = { 0x02, 0x00 };
+
+	n = pb_put_varint(b, sizeof(b), 0, UINT64_MAX);
+	CU_ASSERT_EQUAL(n, 10);
+	CU_ASSERT_EQUAL(pb_varint(b, n, &pos, &v), 0);
+	CU_ASSERT(v == UINT64_MAX);
+	CU_ASSERT_EQUAL(pb_put_varint(b, 1, 0, 300), 0); /* no room */
+	pos = 0;
+	CU_ASSERT_EQUAL(pb_varint(overlong, sizeof(overlong), &pos, &v), -1);
+	pos = 0;
+	CU_ASSERT_EQUAL(pb_next(group, sizeof(group), &pos, &f, &t, &sp), -1);
+	pos = 0;
+	CU_ASSERT_EQUAL(pb_next(longlen, sizeof(longlen), &pos, &f, &t, &sp), -1);
+	pos = 0;
+	CU_ASSERT_EQUAL(pb_next(field0, sizeof(field0), &pos, &f, &t, &sp), -1);
+	CU_ASSERT_EQUAL(pb_jwtsvid_request(b, sizeof(b), "https://api.anthropic.com", NULL), 0);
+}
+
 static int
 suite_init(void)
 {
@@ -825,7 +1031,8 @@ suite_init(void)
 	GCP = fh_load("gcp");
 	OKTA = fh_load("okta");
 	K8S = fh_load("k8s");
-	return GH && GCP && OKTA && K8S ? 0 : -1;
+	SPF = fh_load("spiffe");
+	return GH && GCP && OKTA && K8S && SPF ? 0 : -1;
 }
 
 static int
@@ -852,6 +1059,9 @@ main(void)
 		{ "k8s: projected file, audience warning, errors, config", test_k8s_file },
 		{ "k8s: waits for kubelet's rotation (inotify), describe, timeout", test_k8s_rotation },
 		{ "k8s: TokenRequest (URL, body, CA, bearer, Status errors)", test_k8s_token_request },
+		{ "spiffe: the gRPC request (path, headers, h2, protobuf bytes), SVID choice, endpoints", test_spiffe_request },
+		{ "spiffe: gRPC statuses, framing, content, transport, config", test_spiffe_errors },
+		{ "spiffe: protobuf varints and refusals (pb.h)", test_spiffe_pb },
 		{ NULL, NULL },
 	};
 
