@@ -84,6 +84,10 @@ for x in r:
     print("median %-75s %8.2f ms  (%.2fx the trivial program)" % (x["command"][:75], x["median"] * 1e3, x["median"] / base))
 PY
 
+# The same pair alternated run by run (hyperfine runs all of one command,
+# then all of the other, so a drift of the shared VM lands in the ratio).
+./bench/interleave 2000 "$bb/bench/hello" -- "$bb/modules/wif/wif" token
+
 echo
 echo "== 4. client round trip and throughput through libwif (warm wifd)"
 ./bench/client_rt 20000
@@ -95,8 +99,11 @@ $mint --out "$work/jwt"   # a fresh assertion for the second daemon
 "$bb/modules/wifd/wifd" -c "$work/wif-noaudit.conf" -s "$work/wifd2.sock" 2>"$work/wifd2.log" &
 wifd2=$!
 for _ in $(seq 100); do [ -S "$work/wifd2.sock" ] && break; sleep 0.05; done
+WIF_SOCKET="$work/wifd2.sock" "$bb/modules/wif/wif" token >/dev/null   # warm it
 WIF_SOCKET="$work/wifd2.sock" ./bench/client_rt 20000
 WIF_SOCKET="$work/wifd2.sock" ./bench/client_rt 5000 32
+echo "wif token vs the trivial program, alternated, wif.audit = none:"
+WIF_SOCKET="$work/wifd2.sock" ./bench/interleave 2000 "$bb/bench/hello" -- "$bb/modules/wif/wif" token
 kill $wifd2; wait $wifd2 2>/dev/null || true
 if command -v valgrind >/dev/null; then
 	valgrind --tool=callgrind --callgrind-out-file="$work/cg3.out" \

@@ -24,12 +24,15 @@ enum target { T_NONE, T_SYSLOG, T_STDERR, T_FILE };
 /*
  * Lines are handed to one writer thread so that the caller (wifd's loop
  * thread, on every issuance) never waits for syslog(3) or the disk: the
- * caller appends the finished line to the filling buffer and the writer
- * swaps buffers and writes a whole batch (one write(2) for a file).  Order is
+ * caller appends the finished line to the filling buffer; the writer,
+ * woken by the first line of a batch, lets more gather for WRITE_DELAY_MS
+ * (less when the buffer is half full, or on a flush, reopen or close), then
+ * swaps buffers and writes the whole batch (one write(2) for a file).  Order is
  * kept: one writer, FIFO.  Nothing is dropped: a caller that finds the
  * filling buffer full waits for the writer (back-pressure, not loss).
  */
 #define BUF_SIZE (64 * 1024)
+#define WRITE_DELAY_MS 20         /* an audit line is written within this */
 #define LINE_MAX_LEN 2048
 
 struct wif_audit {
@@ -43,6 +46,7 @@ struct wif_audit {
 	char *spare;              /* the writer's buffer */
 	size_t len;
 	int writing;              /* the writer holds a batch */
+	int urgent;               /* write now: flush, close, buffer filling */
 	int stop;
 	int has_thread;
 	pthread_t thread;
@@ -184,8 +188,26 @@ writer(void *arg)
 
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
+		/* Idle: sleep until a first line arrives. */
 		while (a->len == 0 && !a->stop)
 			pthread_cond_wait(&a->work, &a->mu);
+		/* Then let more gather for WRITE_DELAY_MS (unless a flush,
+		 * close or a half-full buffer says now): one wake-up and one
+		 * write per batch, not per request. */
+		if (a->len > 0 && !a->urgent && !a->stop) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += WRITE_DELAY_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			while (!a->urgent && !a->stop &&
+			    pthread_cond_timedwait(&a->work, &a->mu, &ts) == 0)
+				;
+		}
+		a->urgent = 0;
 		if (a->len == 0 && a->stop)
 			break;
 		batch = a->buf;
@@ -210,6 +232,10 @@ writer(void *arg)
 static void
 drain_locked(struct wif_audit *a)
 {
+	if (a->has_thread && a->len > 0) {
+		a->urgent = 1;
+		pthread_cond_signal(&a->work);
+	}
 	while (a->has_thread && (a->len > 0 || a->writing))
 		pthread_cond_wait(&a->idle, &a->mu);
 }
@@ -247,7 +273,14 @@ wif_audit_open(const char *target, struct wif_audit **out)
 		return wif_err(WIF_E_NOMEM, "out of memory");
 	a->fd = -1;
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->work, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&a->work, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	pthread_cond_init(&a->idle, NULL);
 	a->log_fd = -1;
 	if (target == NULL || strcmp(target, "syslog") == 0) {
@@ -403,6 +436,7 @@ wif_audit_event(struct wif_audit *a, const struct wif_audit_event *ev)
 	struct tm tm;
 	time_t now;
 	size_t n, need;
+	int was_empty;
 
 	if (a == NULL || a->t == T_NONE)
 		return;
@@ -417,8 +451,12 @@ wif_audit_event(struct wif_audit *a, const struct wif_audit_event *ev)
 		a->ts_sec = now;
 	}
 	need = (a->t == T_SYSLOG ? 0 : strlen(a->ts)) + n + 1;
-	while (a->len + need > BUF_SIZE && !a->stop)
+	while (a->len + need > BUF_SIZE && !a->stop) {
+		a->urgent = 1;
+		pthread_cond_signal(&a->work);
 		pthread_cond_wait(&a->idle, &a->mu);
+	}
+	was_empty = a->len == 0;
 	if (a->len + need <= BUF_SIZE) {
 		if (a->t != T_SYSLOG) {
 			memcpy(a->buf + a->len, a->ts, strlen(a->ts));
@@ -427,9 +465,12 @@ wif_audit_event(struct wif_audit *a, const struct wif_audit_event *ev)
 		memcpy(a->buf + a->len, line, n);
 		a->len += n;
 		a->buf[a->len++] = '\n';
-		/* Wake the writer only when it may be asleep: a batch it is
-		 * writing will be followed by a look at the filling buffer. */
-		if (!a->writing)
+		/* Wake the writer for the first line of a batch (it sleeps
+		 * while there is none), and early when the buffer is half
+		 * full; a batch it is writing is followed by a look here. */
+		if (a->len > BUF_SIZE / 2)
+			a->urgent = 1;
+		if (!a->writing && (was_empty || a->urgent))
 			pthread_cond_signal(&a->work);
 	}
 	pthread_mutex_unlock(&a->mu);
