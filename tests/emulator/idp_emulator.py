@@ -23,6 +23,20 @@ K8s   POST /api/v1/namespaces/NS/serviceaccounts/SA/token (HTTPS) with
       Authorization: Bearer <k8s-bearer-token> and a TokenRequest; 201 with
       status.token / status.expirationTimestamp; errors as Status objects.
 
+Azure IMDS  GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=R
+      [&client_id=|&object_id=|&msi_res_id=] with Metadata: true; the VM's one
+      user-assigned identity is client_id "mi-client-1" / object_id
+      "mi-object-1"; a resource that is not api://... -> AADSTS500011.  Numbers
+      as strings, as IMDS sends them.
+Azure App Service  GET /msi/token?api-version=2019-08-01&resource=R with
+      X-IDENTITY-HEADER: <azure-identity-header>.
+Entra (HTTPS)  GET /{tenant}/v2.0/.well-known/openid-configuration and
+      POST /{tenant}/oauth2/v2.0/token: client_credentials with a client
+      assertion that must be a JWT from --iss (verified with the demo issuer's
+      key by PyJWT) for aud api://AzureADTokenExchange and sub
+      system:serviceaccount:team-a:app (the federated credential), client_id
+      "wi-client-1"; AADSTS70021 otherwise.
+
 Control (HTTP port): GET /_idp/requests, GET /_idp/stats, POST /_idp/reset,
 POST /_idp/fault {"role": "gcp|github|k8s", "status": 503, "count": 2}
 (or "hang_ms": N, or "body": "...", "headers": {...}).
@@ -58,7 +72,11 @@ class State:
         self.k8s_token = args.get("k8s-bearer-token", "k8s-bearer-token")
         self.record = args.get("record")
         self.requests = []
-        self.stats = {"gcp": 0, "github": 0, "k8s": 0}
+        self.stats = {"gcp": 0, "github": 0, "k8s": 0, "azure": 0}
+        self.az_header = args.get("azure-identity-header", "azure-identity-header")
+        with open(os.path.join(args["issuer-dir"], demo_issuer.JWKS_FILE)) as f:
+            self.jwks = json.load(f)
+        self.tls_base = None
         self.faults = {}
 
     def log(self, entry):
@@ -272,16 +290,134 @@ def make_handler(st, role_of_port):
             tr["metadata"]["creationTimestamp"] = None
             return self.send(201, json.dumps(tr))
 
+        # ---------------------------------------------------------------- Azure
+        def az_token(self, resource, subject, extra):
+            iat = now()
+            claims = {"tid": "00000000-aaaa-4bbb-8ccc-000000000001", "ver": "1.0",
+                      "appid": extra.get("client_id", "mi-client-1")}
+            # v1.0 tokens: aud is the resource as asked for
+            return st.mint(subject, resource, 3600, claims), iat
+
+        def imds(self):
+            self.record("azure")
+            if self.fault("azure"):
+                return
+            u = urllib.parse.urlsplit(self.path)
+            q = urllib.parse.parse_qs(u.query)
+            if self.headers.get("Metadata") != "true":
+                return self.send(400, json.dumps({"error": "invalid_request",
+                                 "error_description": "Required metadata header not specified"}))
+            if self.headers.get("X-Forwarded-For") is not None:
+                return self.send(400, json.dumps({"error": "invalid_request",
+                                 "error_description": "Request not allowed: X-Forwarded-For"}))
+            if q.get("api-version") != ["2018-02-01"]:
+                return self.send(400, json.dumps({"error": "invalid_request",
+                                 "error_description": "Invalid api-version"}))
+            return self.mi_answer(q)
+
+        def mi_answer(self, q):
+            res = q.get("resource", [""])[0]
+            if not res:
+                return self.send(400, json.dumps({"error": "invalid_request",
+                                 "error_description": "Required audience parameter not specified"}))
+            ident = {"client_id": "mi-client-1", "object_id": "mi-object-1", "principal_id": "mi-object-1",
+                     "msi_res_id": "/subscriptions/s/resourcegroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/mi1",
+                     "mi_res_id": "/subscriptions/s/resourcegroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/mi1"}
+            for k, v in ident.items():
+                if k in q and q[k] != [v]:
+                    return self.send(400, json.dumps({"error": "invalid_request",
+                                     "error_description": "Identity not found"}))
+            if not res.startswith("api://"):
+                return self.send(400, json.dumps({"error": "invalid_resource",
+                                 "error_description": "AADSTS500011: The resource principal named %s was not "
+                                 "found in the tenant." % res}))
+            tok, iat = self.az_token(res, "demo:azure:mi-object-1", {})
+            return self.send(200, json.dumps({
+                "access_token": tok, "client_id": "mi-client-1", "expires_in": "3599",
+                "expires_on": str(iat + 3600), "ext_expires_in": "3599", "not_before": str(iat),
+                "resource": res, "token_type": "Bearer"}))
+
+        def app_service(self):
+            self.record("azure")
+            if self.fault("azure"):
+                return
+            if self.headers.get("X-IDENTITY-HEADER") != st.az_header:
+                return self.send(401, json.dumps({"statusCode": 401,
+                                 "message": "Unauthorized: X-IDENTITY-HEADER missing or wrong"}))
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            if q.get("api-version") != ["2019-08-01"]:
+                return self.send(400, json.dumps({"statusCode": 400, "message": "api-version 2019-08-01 required"}))
+            return self.mi_answer(q)
+
+        def entra(self):
+            body = self.body()
+            self.record("azure", body)
+            if self.fault("azure"):
+                return
+            parts = urllib.parse.urlsplit(self.path).path.strip("/").split("/")
+            base = "https://%s" % self.headers.get("Host", "127.0.0.1")
+            if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
+                t = parts[0]
+                return self.send(200, json.dumps({
+                    "issuer": "%s/%s/v2.0" % (base, t),
+                    "token_endpoint": "%s/%s/oauth2/v2.0/token" % (base, t),
+                    "authorization_endpoint": "%s/%s/oauth2/v2.0/authorize" % (base, t),
+                    "jwks_uri": "%s/%s/discovery/v2.0/keys" % (base, t),
+                    "response_types_supported": ["code", "id_token", "token"],
+                    "subject_types_supported": ["pairwise"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
+                                                              "client_secret_basic"],
+                    "tenant_region_scope": "EU"}))
+            if self.command != "POST" or len(parts) != 4 or parts[1:] != ["oauth2", "v2.0", "token"]:
+                return self.send(404, json.dumps({"error": "not_found"}))
+            f = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+            err = lambda code, e, d: self.send(code, json.dumps({
+                "error": e, "error_description": d, "error_codes": [int(d[6:11]) if d.startswith("AADSTS") else 0]}))
+            if f.get("grant_type") != "client_credentials":
+                return err(400, "unsupported_grant_type", "AADSTS70003: grant_type not supported")
+            if f.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+                return err(400, "invalid_request", "AADSTS900144: The request body must contain client_assertion_type")
+            scope = f.get("scope", "")
+            if not scope.endswith("/.default"):
+                return err(400, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid. "
+                           "Client credential flows must have a scope value with /.default suffixed")
+            if f.get("client_id") != "wi-client-1":
+                return err(400, "unauthorized_client", "AADSTS700016: Application with identifier '%s' was "
+                           "not found in the directory" % f.get("client_id"))
+            import jwt as pyjwt
+            try:
+                keys = {k["kid"]: k for k in st.jwks["keys"]}
+                kid = pyjwt.get_unverified_header(f.get("client_assertion", ""))["kid"]
+                key = pyjwt.PyJWK(keys[kid]).key
+                c = pyjwt.decode(f["client_assertion"], key, algorithms=["RS256", "ES256"],
+                                 audience="api://AzureADTokenExchange", issuer=st.iss)
+                if c.get("sub") != "system:serviceaccount:team-a:app":
+                    raise ValueError("subject")
+            except Exception:
+                return err(400, "invalid_client", "AADSTS70021: No matching federated identity record found "
+                           "for presented assertion.")
+            res = scope[:-len("/.default")]
+            tok, _ = self.az_token(res, "demo:azure:wi-object-1", {"client_id": "wi-client-1"})
+            return self.send(200, json.dumps({"token_type": "Bearer", "expires_in": 3599,
+                                              "ext_expires_in": 3599, "access_token": tok}))
+
         def route(self):
             role = role_of_port
             if role == "k8s":
-                return self.k8s()
+                if self.path.startswith("/api/"):
+                    return self.k8s()
+                return self.entra()
             if self.path.startswith("/_idp/"):
                 return self.control()
             if self.path.startswith(GCP_PREFIX) or self.path == "/":
                 return self.gcp()
             if self.path.startswith("/_apis/token/idtoken"):
                 return self.github()
+            if self.path.startswith("/metadata/identity/oauth2/token"):
+                return self.imds()
+            if self.path.startswith("/msi/token"):
+                return self.app_service()
             self.body()
             return self.send(404, '{"error":"not found"}')
 

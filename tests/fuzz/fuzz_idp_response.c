@@ -1,6 +1,6 @@
 /*
- * fuzz_idp_response.c - what the github, gcp, okta, k8s and spiffe plugins
- * parse: an arbitrary answer (status, headers, body) to their HTTP request
+ * fuzz_idp_response.c - what the github, gcp, okta, k8s, spiffe and azure
+ * plugins parse: an arbitrary answer (status, headers, body) to their HTTP request
  * (for spiffe a gRPC message: framing and protobuf, plugins/spiffe/pb.h),
  * and for k8s's file mode an arbitrary token file (whose payload it decodes
  * for the aud check).  Input: byte 0 picks the plugin, byte 1 the status, byte 2
@@ -30,21 +30,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct wif_provider *P[5];
+static const struct wif_provider *P[6];
 static char dir[256];
 
 static int
 setup(void)
 {
 	static const char *const names[] = { "github", "gcp", "okta", "k8s",
-	    "spiffe" };
+	    "spiffe", "azure" };
 	char path[400];
 	FILE *f;
 	int i;
 
 	if (P[0] != NULL)
 		return 0;
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 6; i++)
 		if ((P[i] = fh_load(names[i])) == NULL)
 			return -1;
 	snprintf(dir, sizeof(dir), "%s/wif-fuzz-idp-XXXXXX",
@@ -83,6 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *none[] = { NULL };
 	const char *spiffe[] = { "endpoint", "unix:///nonexistent/agent.sock",
 	    NULL };
+	const char *azure[] = { "resource", "api://app", "mode", "imds",
+	    "imds_endpoint", "http://127.0.0.1:1", NULL };
 	const char *const *kv = none;
 	const struct wif_provider *p;
 	const struct wif_host *h;
@@ -94,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 3 || setup() != 0)
 		return 0;
-	which = data[0] % 6;
+	which = data[0] % 7;
 	snprintf(secret, sizeof(secret), "%s/secret", dir);
 	snprintf(tokfile, sizeof(tokfile), "%s/token", dir);
 	snprintf(sa, sizeof(sa), "%s/sa", dir);
@@ -103,11 +105,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(body, data + 3, size - 3);
 	body[size - 3] = '\0';
 	fh_reset();
-	p = P[which < 4 ? which : which == 4 ? 3 : 4];
+	p = P[which < 4 ? which : which == 4 ? 3 : which == 5 ? 4 : 5];
 	if (which == 2)
 		kv = okta;
 	else if (which == 5)
 		kv = spiffe;
+	else if (which == 6)
+		kv = azure;
 	else if (which == 3 || which == 4) {
 		/* the body is the token file (k8s file) or the pod token */
 		if ((f = fopen(which == 4 ? tokfile : sa, "w")) != NULL) {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# idp_plugins_ii.sh - the spiffe (and, as they land, azure and aws) providers
+# idp_plugins_ii.sh - the spiffe and azure (and, as it lands, aws) providers
 # against real peers.
 #
 # spiffe: a real gRPC server (python3-grpcio, C core, with the real protobuf
@@ -7,8 +7,14 @@
 # (tests/emulator/spiffe_agent.py), which refuses calls without the
 # workload.spiffe.io header as SPIRE does; wif's JWT-SVID is exchanged by an
 # Anthropic emulator that trusts the issuer.
+#
+# azure: the IMDS, App Service and Entra token-endpoint emulators of
+# tests/emulator/idp_emulator.py, proven by the official @azure/identity
+# (ManagedIdentityCredential, WorkloadIdentityCredential); then each wif
+# mode end to end.
 . "$WIF_TOP_SRCDIR/tests/integration/lib.sh"
 set -e
+command -v node >/dev/null 2>&1 || { echo "SKIP: node is not installed"; exit 77; }
 PY=/usr/bin/python3
 $PY -c 'import grpc, google.protobuf' 2>/dev/null || { echo "not ok - python3-grpcio/python3-protobuf are missing (scripts/setup.sh installs them)"; exit 1; }
 export PYTHONDONTWRITEBYTECODE=1
@@ -90,5 +96,102 @@ check "UNAVAILABLE: named" grep -q "UNAVAILABLE (14): agent is not ready" "$T_DI
 run_wif -c "$CONF" token -p nosock
 check "no agent on the socket: says so" grep -q "did not answer.*is the SPIRE agent running" "$T_DIR/err"
 check "no message carried a JWT" not_contains "$T_DIR/err" "eyJ"
+
+# --- azure ------------------------------------------------------------------------
+PEERS=$WIF_TOP_BUILDDIR/tests/peers
+npm_peer "$SRC/tests/peers/cloud" "$PEERS/cloud" || { fail "npm ci of tests/peers/cloud"; finish; }
+cp "$SRC/tests/peers/cloud/azure_client.mjs" "$PEERS/cloud/"; chmod u+w "$PEERS/cloud/azure_client.mjs"
+AZH=az-identity-header-$$
+$PY "$SRC/tests/emulator/idp_emulator.py" --issuer-dir "$ISSUER_DIR" --iss "$ISSUER_URL" \
+    --port-file "$T_DIR/idp.port" --tls-dir "$T_DIR/tls" --tls-port-file "$T_DIR/tls.port" \
+    --azure-identity-header "$AZH" >"$T_DIR/idp.log" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_file "$T_DIR/idp.port" && wait_file "$T_DIR/tls.port" || { cat "$T_DIR/idp.log"; fail "idp emulator starts"; finish; }
+IDP=http://127.0.0.1:$(cat "$T_DIR/idp.port")
+ENTRA=https://127.0.0.1:$(cat "$T_DIR/tls.port")
+APP=api://11111111-2222-3333-4444-555555555555
+TENANT=00000000-aaaa-4bbb-8ccc-000000000001
+$PY "$SRC/tests/emulator/demo_issuer.py" mint "$ISSUER_DIR" --iss "$ISSUER_URL" --sub system:serviceaccount:team-a:app \
+    --aud api://AzureADTokenExchange --ttl 600 --out "$T_DIR/fed.tok"
+$PY "$SRC/tests/emulator/demo_issuer.py" mint "$ISSUER_DIR" --iss "$ISSUER_URL" --sub system:serviceaccount:other:app \
+    --aud api://AzureADTokenExchange --ttl 600 --out "$T_DIR/fed-wrong.tok"
+azid() { # azid MODE [CLIENT_ID]: @azure/identity's token for APP, or nothing
+	(cd "$PEERS/cloud" && timeout 60 node azure_client.mjs "$1" "$APP" ${2:+"$2"}) 2>"$T_DIR/azid.err" || true
+}
+aud_of() { claims | $PY -c 'import json,sys; print(json.load(sys.stdin).get("aud"))'; }
+last_azure() { curl -sf "$IDP/_idp/requests" | $PY -c 'import json,sys; r=[x for x in json.load(sys.stdin) if x["role"]=="azure"]; print(json.dumps(r[-1] if r else {}))'; }
+
+AZURE_POD_IDENTITY_AUTHORITY_HOST=$IDP azid imds mi-client-1 >"$T_DIR/az-imds.tok"
+check "@azure/identity ManagedIdentityCredential gets a token from the IMDS emulator" test "$(aud_of <"$T_DIR/az-imds.tok")" = "$APP"
+last_azure >"$T_DIR/az-imds.golden"
+AZURE_POD_IDENTITY_AUTHORITY_HOST=$IDP azid imds not-my-identity >"$T_DIR/az-imds-bad.tok"
+check "  an identity the VM does not have: the official client fails (Identity not found)" test ! -s "$T_DIR/az-imds-bad.tok"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$IDP/metadata/identity/oauth2/token?api-version=2018-02-01&resource=$APP")
+check "IMDS emulator: no Metadata: true header -> 400, as IMDS" test "$code" = 400
+IDENTITY_ENDPOINT=$IDP/msi/token IDENTITY_HEADER=$AZH azid app_service >"$T_DIR/az-as.tok"
+check "@azure/identity (App Service) gets a token from the IDENTITY_ENDPOINT emulator" test "$(aud_of <"$T_DIR/az-as.tok")" = "$APP"
+last_azure >"$T_DIR/az-as.golden"
+IDENTITY_ENDPOINT=$IDP/msi/token IDENTITY_HEADER=wrong azid app_service >"$T_DIR/az-as-bad.tok"
+check "  a wrong X-IDENTITY-HEADER: refused, the official client fails" test ! -s "$T_DIR/az-as-bad.tok"
+WI="NODE_EXTRA_CA_CERTS=$T_DIR/tls/ca.crt AZURE_CLIENT_ID=wi-client-1 AZURE_TENANT_ID=$TENANT AZURE_AUTHORITY_HOST=$ENTRA"
+env $WI AZURE_FEDERATED_TOKEN_FILE="$T_DIR/fed.tok" bash -c "$(declare -f azid); APP=$APP PEERS=$PEERS T_DIR=$T_DIR azid workload" >"$T_DIR/az-wi.tok"
+check "@azure/identity WorkloadIdentityCredential gets a token from the Entra emulator (TLS, discovery, assertion)" test "$(aud_of <"$T_DIR/az-wi.tok")" = "$APP"
+last_azure >"$T_DIR/az-wi.golden"
+env $WI AZURE_FEDERATED_TOKEN_FILE="$T_DIR/fed-wrong.tok" bash -c "$(declare -f azid); APP=$APP PEERS=$PEERS T_DIR=$T_DIR azid workload" >"$T_DIR/az-wi-bad.tok"
+check "  an assertion with another subject: AADSTS70021, the official client fails" test ! -s "$T_DIR/az-wi-bad.tok" -a "$(grep -c AADSTS70021 "$T_DIR/azid.err")" -ge 1
+
+emu_for_issuer azure "$ISSUER_URL" "$ISSUER_DIR/jwks.json" 'demo:azure:*' "$APP" || { fail "emulator for Azure tokens"; finish; }
+ABASE=$EMU_FOR_ISSUER_URL
+az() { # az NAME SETTINGS
+	cat <<EOC
+  { name = "$1";
+    source = ( { provider = "azure"; resource = "$APP"; $2 } );
+    exchange = { type = "anthropic"; base_url = "$ABASE"; federation_rule_id = "fdrl_azure1";
+                 organization_id = "00000000-0000-4000-8000-000000000001";
+                 service_account_id = "svac_azure1"; workspace_id = "wrkspc_azure1"; }; }
+EOC
+}
+AC=$T_DIR/azure.conf
+cat >"$AC" <<EOC
+wif = { provider_dir = "$WIF_PLUGIN_BUILD_DIR"; http = { retries = 2; backoff_ms = 20; budget_ms = 8000; }; };
+profiles = (
+$(az vm "mode = \"imds\"; imds_endpoint = \"$IDP\"; client_id = \"mi-client-1\";"),
+$(az vmwrong "mode = \"imds\"; imds_endpoint = \"$IDP\"; client_id = \"not-mine\";"),
+$(az appsvc ''),
+$(az aks "authority_host = \"$ENTRA\"; ca_file = \"$T_DIR/tls/ca.crt\";"),
+$(az aksnoca "mode = \"workload_identity\"; authority_host = \"$ENTRA\";")
+);
+EOC
+chmod 644 "$AC"
+curl -sf -X POST "$IDP/_idp/reset" -d '{}' >/dev/null
+run_wif -c "$AC" token -p vm
+check "azure imds -> Anthropic emulator -> wif token" grep -qxE "$TOKRE" "$T_DIR/out"
+last_azure >"$T_DIR/az-imds.ours"
+check "  wif's IMDS request = @azure/identity's (query parameters, Metadata: true)" \
+    $PY "$SRC/tests/integration/same_request.py" --ignore-trailing-slash "$T_DIR/az-imds.golden" "$T_DIR/az-imds.ours" metadata
+curl -sf -X POST "$IDP/_idp/fault" -d '{"role":"azure","status":410,"count":1,"body":"{}"}' >/dev/null
+run_wif -c "$AC" token -p vm --force
+check "  IMDS 410 (updating) is retried through" grep -qxE "$TOKRE" "$T_DIR/out"
+run_wif -c "$AC" token -p vmwrong
+check "  an identity the VM does not have: 'Identity not found' with advice" grep -q "Identity not found (no managed identity is assigned" "$T_DIR/err"
+IDENTITY_ENDPOINT=$IDP/msi/token IDENTITY_HEADER=$AZH run_wif -c "$AC" token -p appsvc
+check "azure app_service (chosen from the environment) -> wif token" grep -qxE "$TOKRE" "$T_DIR/out"
+last_azure >"$T_DIR/az-as.ours"
+check "  wif's request = @azure/identity's (query parameters, X-IDENTITY-HEADER)" \
+    $PY "$SRC/tests/integration/same_request.py" "$T_DIR/az-as.golden" "$T_DIR/az-as.ours" x-identity-header
+check "  the identity header appears in no message" not_contains "$T_DIR/err" "$AZH"
+AZURE_FEDERATED_TOKEN_FILE=$T_DIR/fed.tok AZURE_CLIENT_ID=wi-client-1 AZURE_TENANT_ID=$TENANT \
+    IDENTITY_ENDPOINT=$IDP/msi/token IDENTITY_HEADER=$AZH run_wif -c "$AC" token -p aks
+check "azure workload identity (the webhook's variables win) -> wif token" grep -qxE "$TOKRE" "$T_DIR/out"
+last_azure >"$T_DIR/az-wi.ours"
+check "  wif's token request = @azure/identity's (OAuth form fields; MSAL's telemetry fields aside)" \
+    $PY "$SRC/tests/integration/same_request.py" --form-body --ignore-query "$T_DIR/az-wi.golden" "$T_DIR/az-wi.ours"
+AZURE_FEDERATED_TOKEN_FILE=$T_DIR/fed-wrong.tok AZURE_CLIENT_ID=wi-client-1 AZURE_TENANT_ID=$TENANT \
+    run_wif -c "$AC" token -p aks --force
+check "  no federated credential for this subject: AADSTS70021 with advice" grep -q "AADSTS70021.*api://AzureADTokenExchange" "$T_DIR/err"
+AZURE_FEDERATED_TOKEN_FILE=$T_DIR/fed.tok AZURE_CLIENT_ID=wi-client-1 AZURE_TENANT_ID=$TENANT \
+    run_wif -c "$AC" token -p aksnoca
+check "  an authority whose CA is not trusted: refused" test $RC -eq 1
+check "no message carried a JWT (azure)" not_contains "$T_DIR/err" "eyJ"
 
 finish

@@ -102,17 +102,18 @@ npm_peer() {
 	cp "$dst/package-lock.json" "$dst/node_modules/.installed-lock.json"
 }
 
-# emu_for_issuer NAME ISSUER_URL JWKS SUBJECT_PREFIX: start an Anthropic
-# emulator that trusts one more issuer (JWKS: a file holding the JWKS, or a
-# URL to fetch it from) with one rule, fdrl_NAME1 -> svac_NAME1 in
-# wrkspc_NAME1, matching aud https://api.anthropic.com and SUBJECT_PREFIX.
+# emu_for_issuer NAME ISSUER_URL JWKS SUBJECT_PREFIX [AUDIENCE]: start an
+# Anthropic emulator that trusts one more issuer (JWKS: a file holding the
+# JWKS, or a URL to fetch it from) with one rule, fdrl_NAME1 -> svac_NAME1 in
+# wrkspc_NAME1, matching AUDIENCE (default https://api.anthropic.com) and
+# SUBJECT_PREFIX.
 # Sets EMU_FOR_ISSUER_URL to the emulator's base URL (not a subshell: the
 # process joins T_PIDS, stopped by t_cleanup).
 emu_for_issuer() {
-	local name=$1 iss=$2 jwks=$3 prefix=$4 i
-	/usr/bin/python3 - "$T_DIR/emu-$name.json" "$name" "$iss" "$jwks" "$prefix" <<'PYX'
+	local name=$1 iss=$2 jwks=$3 prefix=$4 aud=${5:-https://api.anthropic.com} i
+	/usr/bin/python3 - "$T_DIR/emu-$name.json" "$name" "$iss" "$jwks" "$prefix" "$aud" <<'PYX'
 import json, sys
-out, name, iss, jwks, prefix = sys.argv[1:6]
+out, name, iss, jwks, prefix, aud = sys.argv[1:7]
 issuer = {"issuer_url": iss, "max_jwt_lifetime_seconds": 3600}
 if jwks.startswith("http"):
     issuer["jwks_url"] = jwks
@@ -121,7 +122,7 @@ else:
 json.dump({"issuers": [issuer],
            "rules": [{"id": "fdrl_%s1" % name, "organization_id": "00000000-0000-4000-8000-000000000001",
                       "service_account_id": "svac_%s1" % name, "issuer_url": iss,
-                      "match": {"audience": "https://api.anthropic.com", "subject_prefix": prefix},
+                      "match": {"audience": aud, "subject_prefix": prefix},
                       "token_lifetime_seconds": 600, "workspace_ids": ["wrkspc_%s1" % name],
                       "oauth_scope": "workspace:developer"}]}, open(out, "w"))
 PYX

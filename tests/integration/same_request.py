@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""same_request.py [--raw-query] [--json-body] GOLDEN OURS HEADER... - two
+"""same_request.py [--raw-query|--ignore-query] [--json-body|--form-body]
+[--ignore-trailing-slash] GOLDEN OURS HEADER... - two
 requests recorded by tests/emulator/idp_emulator.py (one sent by a vendor's
 official client, one by wif) are the same: method, path, query parameters
 (decoded, order-free; byte for byte with --raw-query), the named headers
@@ -12,6 +13,9 @@ import urllib.parse
 args = sys.argv[1:]
 raw = "--raw-query" in args
 jbody = "--json-body" in args
+fbody = "--form-body" in args          # form fields, order-free
+noquery = "--ignore-query" in args     # (MSAL adds a client-request-id)
+slash = "--ignore-trailing-slash" in args
 args = [a for a in args if not a.startswith("--")]
 g, o = (json.load(open(p)) for p in args[:2])
 diffs = []
@@ -24,10 +28,15 @@ def hdr(r, name):
     return None
 
 
+if slash:
+    for r in (g, o):
+        r["path"] = r.get("path", "").rstrip("/")
 for k in ("method", "path"):
     if g.get(k) != o.get(k):
         diffs.append("%s: official %r, wif %r" % (k, g.get(k), o.get(k)))
-if raw:
+if noquery:
+    pass
+elif raw:
     if g.get("query") != o.get("query"):
         diffs.append("query: official %r, wif %r" % (g.get("query"), o.get("query")))
 else:
@@ -51,6 +60,17 @@ if jbody:
         for k in ("apiVersion", "kind"):
             if k in gb and gb[k] != ob.get(k):
                 diffs.append("body %s: official %r, wif %r" % (k, gb[k], ob.get(k)))
+if fbody:
+    gb = sorted(urllib.parse.parse_qsl(g.get("body", ""), keep_blank_values=True))
+    ob = sorted(urllib.parse.parse_qsl(o.get("body", ""), keep_blank_values=True))
+    # the assertion is each one's own file read: compare the field names
+    # and every other value
+    # MSAL also puts its telemetry in the body (client-request-id,
+    # x-client-*, x-ms-lib-capability): not OAuth fields, left out
+    telemetry = lambda k: k == "client-request-id" or k.startswith("x-client-") or k.startswith("x-ms-")
+    strip = lambda b: [(k, v if k != "client_assertion" else "<jwt>") for k, v in b if not telemetry(k)]
+    if strip(gb) != strip(ob):
+        diffs.append("form body: official %r, wif %r" % (strip(gb), strip(ob)))
 for d in diffs:
     print("  differs: " + d)
 sys.exit(1 if diffs else 0)

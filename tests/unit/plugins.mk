@@ -28,7 +28,7 @@ tests_unit_test_idp_plugins_SOURCES = tests/unit/test_idp_plugins.c \
 tests_unit_test_idp_plugins_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS)
 tests_unit_test_idp_plugins_LDADD = libwifcore.la $(CUNIT_LIBS)
 tests_unit_test_idp_plugins_DEPENDENCIES = libwifcore.la plugins/github.la \
-	plugins/gcp.la plugins/okta.la plugins/k8s.la plugins/spiffe.la
+	plugins/gcp.la plugins/okta.la plugins/k8s.la plugins/spiffe.la plugins/azure.la
 
 # the plugins' answer parsing, replaying tests/fuzz/corpus/idp (see fuzz_idp_response.c)
 check_PROGRAMS += tests/fuzz/fuzz_idp_response
@@ -37,7 +37,7 @@ tests_fuzz_fuzz_idp_response_SOURCES = tests/fuzz/fuzz_idp_response.c tests/unit
 tests_fuzz_fuzz_idp_response_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS) -I$(top_srcdir)/tests/unit
 tests_fuzz_fuzz_idp_response_LDADD = libwifcore.la
 tests_fuzz_fuzz_idp_response_DEPENDENCIES = libwifcore.la plugins/github.la \
-	plugins/gcp.la plugins/okta.la plugins/k8s.la plugins/spiffe.la
+	plugins/gcp.la plugins/okta.la plugins/k8s.la plugins/spiffe.la plugins/azure.la plugins/azure.la
 EXTRA_DIST += tests/fuzz/corpus/idp
 
 # the spiffe provider's protobuf and gRPC framing, compiled into the target

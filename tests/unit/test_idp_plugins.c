@@ -22,7 +22,7 @@
 #include "fakehost.h"
 #include "json.h"
 
-static const struct wif_provider *GH, *GCP, *OKTA, *K8S, *SPF;
+static const struct wif_provider *GH, *GCP, *OKTA, *K8S, *SPF, *AZ;
 static char dir[PATH_MAX - 128];
 
 /* A compact JWT with the given payload and a fixed signature marker. */
@@ -1019,6 +1019,196 @@ test_spiffe_pb(void)
 	CU_ASSERT_EQUAL(pb_jwtsvid_request(b, sizeof(b), "https://api.anthropic.com", NULL), 0);
 }
 
+/* ---- azure ------------------------------------------------------------------- */
+#define APPURI "api://11111111-2222-3333-4444-555555555555"
+#define APPURI_PCT "api%3A%2F%2F11111111-2222-3333-4444-555555555555"
+
+static void
+az_env(const char *fed, const char *tenant, const char *client,
+       const char *ep, const char *hdr)
+{
+	static const char *const vars[] = { "AZURE_FEDERATED_TOKEN_FILE",
+	    "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "IDENTITY_ENDPOINT",
+	    "IDENTITY_HEADER", "AZURE_AUTHORITY_HOST",
+	    "AZURE_POD_IDENTITY_AUTHORITY_HOST" };
+	const char *vals[] = { fed, tenant, client, ep, hdr, NULL, NULL };
+	size_t i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		if (vals[i] != NULL)
+			setenv(vars[i], vals[i], 1);
+		else
+			unsetenv(vars[i]);
+	}
+}
+
+static void
+test_azure_imds(void)
+{
+	const char *jwt = mkjwt("{\"sub\":\"mi-object-1\",\"aud\":\"" APPURI "\"}");
+	const char *kv[] = { "resource", APPURI, "client_id", "mi-client-1",
+	    "imds_endpoint", "http://127.0.0.1:8077/", NULL };
+	const char *kvo[] = { "resource", APPURI, "object_id", "o-1", NULL };
+	char ok[4200];
+	struct run o;
+
+	az_env(NULL, NULL, NULL, NULL, NULL);
+	/* IMDS's numbers are strings */
+	snprintf(ok, sizeof(ok), "{\"access_token\":\"%s\",\"client_id\":\"mi-client-1\","
+	    "\"expires_in\":\"3599\",\"expires_on\":\"1795370000\",\"resource\":\""
+	    APPURI "\",\"token_type\":\"Bearer\"}", jwt);
+	fh_reset();
+	fh_push(WIF_OK, 200, ok, NULL);
+	drive(AZ, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT(o.jwt && strcmp(o.jwt, jwt) == 0);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].method, "GET");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://127.0.0.1:8077/metadata/identity/"
+	    "oauth2/token?api-version=2018-02-01&resource=" APPURI_PCT "&client_id=mi-client-1");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].headers, "Metadata: true\n");
+	CU_ASSERT(FH.req[0].flags & WIF_HTTP_RETRY);
+	run_free(&o);
+	/* the default host, object_id; AZURE_POD_IDENTITY_AUTHORITY_HOST */
+	fh_reset();
+	fh_push(WIF_OK, 200, ok, NULL);
+	fh_push(WIF_OK, 200, ok, NULL);
+	drive(AZ, kvo, NULL, &o);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://169.254.169.254/metadata/identity/"
+	    "oauth2/token?api-version=2018-02-01&resource=" APPURI_PCT "&object_id=o-1");
+	run_free(&o);
+	setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9", 1);
+	drive(AZ, kvo, NULL, &o);
+	CU_ASSERT(strncmp(FH.req[1].url, "http://127.0.0.1:9/metadata/", 28) == 0);
+	run_free(&o);
+	unsetenv("AZURE_POD_IDENTITY_AUTHORITY_HOST");
+	/* Azure's retry guidance: 410 (IMDS updating) is retried */
+	fh_reset();
+	fh_push(WIF_OK, 410, "{}", NULL);
+	fh_push(WIF_OK, 200, ok, NULL);
+	drive(AZ, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT_EQUAL(FH.n_req, 2);
+	run_free(&o);
+	/* refusals */
+	fh_reset();
+	fh_push(WIF_OK, 400, "{\"error\":\"invalid_request\",\"error_description\":"
+	    "\"Identity not found\"}", NULL);
+	fh_push(WIF_OK, 400, "{\"error\":\"invalid_resource\",\"error_description\":"
+	    "\"AADSTS500011: The resource principal named x was not found\"}", NULL);
+	fh_push(WIF_OK, 200, "{\"access_token\":\"opaque\"}", NULL);
+	drive(AZ, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	HAS(o.err, "no managed identity is assigned");
+	drive(AZ, kv, NULL, &o);
+	HAS(o.err, "app registration");
+	drive(AZ, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_JWT);
+	fh_reset();
+	fh_push(WIF_E_HTTP, 0, NULL, NULL);
+	drive(AZ, kv, NULL, &o);
+	HAS(o.err, "is this an Azure VM with a managed identity");
+}
+
+static void
+test_azure_app_service_and_workload(void)
+{
+	const char *jwt = mkjwt("{\"sub\":\"x\",\"aud\":\"" APPURI "\"}");
+	const char *fed = mkjwt("{\"sub\":\"system:serviceaccount:team-a:app\","
+	    "\"aud\":\"api://AzureADTokenExchange\"}");
+	const char *kv[] = { "resource", APPURI, NULL };
+	const char *kvo[] = { "resource", APPURI, "object_id", "o-1", NULL };
+	const char *kvw[] = { "resource", APPURI, "mode", "workload_identity",
+	    "authority_host", "https://login.example/", NULL };
+	char ok[4200], want[8192];
+	struct run o;
+
+	snprintf(ok, sizeof(ok), "{\"access_token\":\"%s\",\"expires_on\":\"1795370000\","
+	    "\"resource\":\"" APPURI "\",\"token_type\":\"Bearer\"}", jwt);
+	/* App Service: the environment decides */
+	az_env(NULL, NULL, NULL, "http://127.0.0.1:41741/msi/token", "HDR-secret");
+	fh_reset();
+	fh_push(WIF_OK, 200, ok, NULL);
+	fh_push(WIF_OK, 200, ok, NULL);
+	drive(AZ, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://127.0.0.1:41741/msi/token?"
+	    "api-version=2019-08-01&resource=" APPURI_PCT);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].headers, "X-IDENTITY-HEADER: HDR-secret\n");
+	run_free(&o);
+	drive(AZ, kvo, NULL, &o);
+	HAS(FH.req[1].url, "&principal_id=o-1");
+	run_free(&o);
+	fh_reset();
+	fh_push(WIF_OK, 401, "{\"statusCode\":401,\"message\":\"Unauthorized\"}", NULL);
+	drive(AZ, kv, NULL, &o);
+	HAS(o.err, "IDENTITY_ENDPOINT) answered HTTP 401");
+	check_no_secret(&o, "HDR-secret");
+
+	/* workload identity: the webhook's variables win over App Service's */
+	put("fed", fed, 0644);
+	az_env(path_in("fed"), "tenant-1", "wi-client-1",
+	    "http://127.0.0.1:41741/msi/token", "HDR-secret");
+	fh_reset();
+	snprintf(ok, sizeof(ok), "{\"token_type\":\"Bearer\",\"expires_in\":3599,"
+	    "\"ext_expires_in\":3599,\"access_token\":\"%s\"}", jwt);
+	fh_push(WIF_OK, 200, ok, NULL);
+	drive(AZ, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].method, "POST");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "https://login.microsoftonline.com/"
+	    "tenant-1/oauth2/v2.0/token");
+	snprintf(want, sizeof(want), "client_assertion=%s&client_assertion_type="
+	    "urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer"
+	    "&client_id=wi-client-1&grant_type=client_credentials&scope=%s"
+	    "%%2F.default", fed, APPURI_PCT);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].body, want);
+	run_free(&o);
+	/* explicit mode and authority; the Entra refusal */
+	fh_reset();
+	fh_push(WIF_OK, 400, "{\"error\":\"invalid_client\",\"error_description\":"
+	    "\"AADSTS70021: No matching federated identity record found for "
+	    "presented assertion.\"}", NULL);
+	drive(AZ, kvw, NULL, &o);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "https://login.example/tenant-1/oauth2/v2.0/token");
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PROVIDER);
+	HAS(o.err, "AADSTS70021");
+	HAS(o.err, "api://AzureADTokenExchange");
+	check_no_secret(&o, NULL);
+	/* workload identity without its variables */
+	az_env(NULL, "tenant-1", NULL, NULL, NULL);
+	fh_reset();
+	drive(AZ, kvw, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_NOT_APPLICABLE);
+	HAS(o.err, "AZURE_FEDERATED_TOKEN_FILE");
+	HAS(o.err, "AZURE_CLIENT_ID");
+	CU_ASSERT_EQUAL(FH.n_req, 0);
+	az_env(NULL, NULL, NULL, NULL, NULL);
+	/* config */
+	{
+		const char *b1[] = { "mode", "imds", NULL };
+		const char *b2[] = { "resource", APPURI, "client_id", "a",
+		    "object_id", "b", NULL };
+		const char *b3[] = { "resource", APPURI, "authority_host",
+		    "http://login.example", NULL };
+		const char *b4[] = { "resource", APPURI, "mode", "vm", NULL };
+
+		drive(AZ, b1, NULL, &o);
+		HAS(o.err, "resource is required");
+		drive(AZ, b2, NULL, &o);
+		HAS(o.err, "give one");
+		drive(AZ, b3, NULL, &o);
+		HAS(o.err, "https://");
+		drive(AZ, b4, NULL, &o);
+		CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+	}
+	/* detect: the environment only */
+	CU_ASSERT_EQUAL(AZ->detect(fh_host("azure", kv)), 0);
+	setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi/token", 1);
+	setenv("IDENTITY_HEADER", "h", 1);
+	CU_ASSERT_EQUAL(AZ->detect(fh_host("azure", kv)), 1);
+	az_env(NULL, NULL, NULL, NULL, NULL);
+}
+
 static int
 suite_init(void)
 {
@@ -1032,7 +1222,8 @@ suite_init(void)
 	OKTA = fh_load("okta");
 	K8S = fh_load("k8s");
 	SPF = fh_load("spiffe");
-	return GH && GCP && OKTA && K8S && SPF ? 0 : -1;
+	AZ = fh_load("azure");
+	return GH && GCP && OKTA && K8S && SPF && AZ ? 0 : -1;
 }
 
 static int
@@ -1062,6 +1253,8 @@ main(void)
 		{ "spiffe: the gRPC request (path, headers, h2, protobuf bytes), SVID choice, endpoints", test_spiffe_request },
 		{ "spiffe: gRPC statuses, framing, content, transport, config", test_spiffe_errors },
 		{ "spiffe: protobuf varints and refusals (pb.h)", test_spiffe_pb },
+		{ "azure: IMDS (query, Metadata header, string numbers, 410 retry, errors)", test_azure_imds },
+		{ "azure: App Service, workload identity (assertion form), modes, config", test_azure_app_service_and_workload },
 		{ NULL, NULL },
 	};
 
