@@ -6,8 +6,10 @@ EXTRA_DIST += tests/integration/cli_basics.sh tests/integration/cli_identity.sh 
 	tests/integration/wifd.sh tests/integration/wire_client.py
 # The k8s, github, gcp and okta providers against the official clients and
 # real servers (tests/peers: npm packages pinned by lock files, python3-kubernetes).
-TESTS += tests/integration/idp_plugins.sh tests/integration/idp_plugins_ii.sh
-EXTRA_DIST += tests/integration/idp_plugins_ii.sh tests/emulator/spiffe_agent.py
+TESTS += tests/integration/idp_plugins.sh tests/integration/idp_plugins_ii.sh \
+	tests/integration/sigv4_botocore.sh
+EXTRA_DIST += tests/integration/idp_plugins_ii.sh tests/emulator/spiffe_agent.py \
+	tests/integration/sigv4_botocore.sh tests/integration/sigv4_botocore.py
 EXTRA_DIST += tests/integration/idp_plugins.sh tests/integration/same_request.py \
 	tests/emulator/idp_emulator.py tests/peers/k8s_client.py \
 	tests/peers/cloud/package.json tests/peers/cloud/package-lock.json \

@@ -44,3 +44,9 @@ EXTRA_DIST += tests/fuzz/corpus/idp
 check_PROGRAMS += tests/fuzz/fuzz_spiffe_pb
 TESTS += tests/fuzz/fuzz_spiffe_pb
 tests_fuzz_fuzz_spiffe_pb_SOURCES = tests/fuzz/fuzz_spiffe_pb.c plugins/spiffe/pb.h
+
+# SigV4 (plugins/aws/sigv4.h) driven by tests/integration/sigv4_botocore.py
+check_PROGRAMS += tests/unit/sigv4_cases
+tests_unit_sigv4_cases_SOURCES = tests/unit/sigv4_cases.c plugins/aws/sigv4.h
+tests_unit_sigv4_cases_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS)
+tests_unit_sigv4_cases_LDADD = libwifcore.la $(JSONC_LIBS)
