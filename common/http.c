@@ -89,6 +89,8 @@ local_host(const char *host)
 {
 	static const uint8_t ec2_v6[16] = { 0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0,
 	    0, 0, 0, 0, 0, 0, 0x02, 0x54 };
+	static const uint8_t eks_v6[16] = { 0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0,
+	    0, 0, 0, 0, 0, 0, 0, 0x23 };
 	struct in_addr a4;
 	struct in6_addr a6;
 	char v6[INET6_ADDRSTRLEN + 1];
@@ -99,14 +101,17 @@ local_host(const char *host)
 		return 1;
 	if (inet_pton(AF_INET, host, &a4) == 1)
 		return (ntohl(a4.s_addr) >> 24) == 127 ||
-		    ntohl(a4.s_addr) == 0xa9fea9feu; /* 169.254.169.254 */
+		    ntohl(a4.s_addr) == 0xa9fea9feu || /* 169.254.169.254 */
+		    ntohl(a4.s_addr) == 0xa9feaa02u || /* 169.254.170.2 (ECS) */
+		    ntohl(a4.s_addr) == 0xa9feaa17u;   /* 169.254.170.23 (EKS) */
 	/* curl gives IPv6 hosts in brackets (any zone id apart). */
 	if (n >= 3 && n - 2 < sizeof(v6) && host[0] == '[' && host[n - 1] == ']') {
 		memcpy(v6, host + 1, n - 2);
 		v6[n - 2] = '\0';
 		if (inet_pton(AF_INET6, v6, &a6) == 1)
 			return memcmp(&a6, &in6addr_loopback, 16) == 0 ||
-			    memcmp(&a6, ec2_v6, 16) == 0;
+			    memcmp(&a6, ec2_v6, 16) == 0 ||
+			    memcmp(&a6, eks_v6, 16) == 0;
 	}
 	return 0;
 }

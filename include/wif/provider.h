@@ -141,7 +141,9 @@ struct wif_fetch_request {
  * TLS peer and host verification are always on.  Redirects are never
  * followed (a 3xx is returned as a response).  Plain http:// is allowed only
  * to loopback (127.0.0.0/8, ::1, localhost) and the link-local metadata
- * addresses (169.254.169.254, fd00:ec2::254, metadata.google.internal);
+ * addresses (169.254.169.254, fd00:ec2::254, metadata.google.internal, and
+ * AWS's container credential endpoints 169.254.170.2, 169.254.170.23,
+ * fd00:ec2::23);
  * anything else fails with WIF_E_POLICY.  The body is capped (max_body, or
  * the configured http.max_body) and larger bodies fail with WIF_E_TOO_BIG.
  */

@@ -37,6 +37,19 @@ Entra (HTTPS)  GET /{tenant}/v2.0/.well-known/openid-configuration and
       system:serviceaccount:team-a:app (the federated credential), client_id
       "wi-client-1"; AADSTS70021 otherwise.
 
+AWS STS  POST / (Query protocol, form body): GetWebIdentityToken, SigV4
+      verified by recomputing the signature with botocore (credentials
+      AKIDSTATIC/static-secret, AKIDNOPERM -> AccessDenied, AKIDDISABLED ->
+      OutboundWebIdentityFederationDisabledException, plus the temporary ones
+      issued below), +-5 min clock skew, Audience.member.N, SigningAlgorithm
+      (RS256; ES384 is refused by this emulator), DurationSeconds 60..3600,
+      Tags; and AssumeRoleWithWebIdentity (unsigned; a JWT from --iss).
+      XML answers and ErrorResponse as STS sends them.
+AWS IMDSv2  PUT /latest/api/token (X-aws-ec2-metadata-token-ttl-seconds),
+      GET /latest/meta-data/iam/security-credentials/[role] with the token.
+AWS container credentials  GET /v2/credentials/ID with Authorization:
+      <aws-container-token>.
+
 Control (HTTP port): GET /_idp/requests, GET /_idp/stats, POST /_idp/reset,
 POST /_idp/fault {"role": "gcp|github|k8s", "status": 503, "count": 2}
 (or "hang_ms": N, or "body": "...", "headers": {...}).
@@ -72,7 +85,11 @@ class State:
         self.k8s_token = args.get("k8s-bearer-token", "k8s-bearer-token")
         self.record = args.get("record")
         self.requests = []
-        self.stats = {"gcp": 0, "github": 0, "k8s": 0, "azure": 0}
+        self.stats = {"gcp": 0, "github": 0, "k8s": 0, "azure": 0, "aws": 0}
+        self.aws_token = args.get("aws-container-token", "aws-container-token")
+        self.aws_creds = {"AKIDSTATIC": ("static-secret", None), "AKIDNOPERM": ("static-secret", None),
+                          "AKIDDISABLED": ("static-secret", None)}
+        self.imds_tokens = set()
         self.az_header = args.get("azure-identity-header", "azure-identity-header")
         with open(os.path.join(args["issuer-dir"], demo_issuer.JWKS_FILE)) as f:
             self.jwks = json.load(f)
@@ -402,6 +419,198 @@ def make_handler(st, role_of_port):
             return self.send(200, json.dumps({"token_type": "Bearer", "expires_in": 3599,
                                               "ext_expires_in": 3599, "access_token": tok}))
 
+        # ---------------------------------------------------------------- AWS
+        def aws_xml(self, code, body):
+            return self.send(code, body, "text/xml")
+
+        def aws_err(self, code, typ, ecode, msg):
+            return self.aws_xml(code, '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                                '<Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error>'
+                                '<RequestId>%s</RequestId></ErrorResponse>'
+                                % (typ, ecode, msg.replace("&", "&amp;").replace("<", "&lt;"),
+                                   os.urandom(16).hex()))
+
+        def aws_verify(self, body):
+            """The caller's SigV4, recomputed with botocore: the akid or None."""
+            import botocore.auth
+            from botocore.awsrequest import AWSRequest
+            from botocore.credentials import Credentials
+            auth = self.headers.get("Authorization", "")
+            if not auth.startswith("AWS4-HMAC-SHA256 "):
+                return None, "MissingAuthenticationToken", "Request is missing Authentication Token"
+            try:
+                parts = dict(p.strip().split("=", 1) for p in auth[len("AWS4-HMAC-SHA256 "):].split(","))
+                akid, date, region, service, _ = parts["Credential"].split("/")
+                signed = parts["SignedHeaders"].split(";")
+            except (ValueError, KeyError):
+                return None, "IncompleteSignature", "Authorization header is malformed"
+            with st.lock:
+                cred = st.aws_creds.get(akid)
+            if cred is None:
+                return None, "InvalidClientTokenId", "The security token included in the request is invalid."
+            secret, token = cred
+            if token is not None and self.headers.get("X-Amz-Security-Token") != token:
+                return None, "InvalidClientTokenId", "The security token included in the request is invalid."
+            amz = self.headers.get("X-Amz-Date", "")
+            try:
+                t = datetime.datetime.strptime(amz, "%Y%m%dT%H%M%SZ")
+            except ValueError:
+                return None, "IncompleteSignature", "X-Amz-Date is missing or malformed"
+            skew = abs((datetime.datetime.utcnow() - t).total_seconds())
+            if skew > 300:
+                return None, "SignatureDoesNotMatch", "Signature expired: %s is now earlier than the allowed time" % amz
+            if service != "sts" or date != amz[:8]:
+                return None, "SignatureDoesNotMatch", "Credential should be scoped to a valid service/date"
+            req = AWSRequest(method=self.command, url="http://%s%s" % (self.headers.get("Host"), self.path),
+                             data=body)
+            for name in signed:
+                for v in self.headers.get_all(name) or []:
+                    req.headers.add_header(name, v)
+
+            class Fixed(datetime.datetime):
+                @classmethod
+                def utcnow(cls):
+                    return t
+            real = botocore.auth.datetime.datetime
+            botocore.auth.datetime.datetime = Fixed
+            try:
+                botocore.auth.SigV4Auth(Credentials(akid, secret, token), "sts", region).add_auth(req)
+            finally:
+                botocore.auth.datetime.datetime = real
+            if req.headers["Authorization"].split("Signature=")[1] != parts.get("Signature"):
+                return None, "SignatureDoesNotMatch", ("The request signature we calculated does not match "
+                                                       "the signature you provided.")
+            return akid, None, None
+
+        def sts(self):
+            body = self.body()
+            self.record("aws", body)
+            if self.fault("aws"):
+                return
+            f = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+            f = {k: v[0] for k, v in f.items()}
+            action = f.get("Action")
+            if f.get("Version") != "2011-06-15":
+                return self.aws_err(400, "Sender", "InvalidAction", "Could not find operation %s for version %s"
+                                    % (action, f.get("Version")))
+            if action == "AssumeRoleWithWebIdentity":
+                import jwt as pyjwt
+                try:
+                    keys = {k["kid"]: k for k in st.jwks["keys"]}
+                    kid = pyjwt.get_unverified_header(f.get("WebIdentityToken", ""))["kid"]
+                    pyjwt.decode(f["WebIdentityToken"], pyjwt.PyJWK(keys[kid]).key, algorithms=["RS256", "ES256"],
+                                 audience="sts.amazonaws.com", issuer=st.iss)
+                except Exception as e:  # noqa: BLE001
+                    return self.aws_err(400, "Sender", "InvalidIdentityToken", "Couldn't validate the web identity "
+                                        "token: %s" % type(e).__name__)
+                if not f.get("RoleArn", "").startswith("arn:aws:iam::") or not f.get("RoleSessionName"):
+                    return self.aws_err(400, "Sender", "ValidationError", "RoleArn and RoleSessionName are required")
+                akid = "ASIAWEB" + os.urandom(6).hex().upper()
+                secret, token = os.urandom(20).hex(), "FwoGZXIvYXdzEWEB" + os.urandom(40).hex()
+                with st.lock:
+                    st.aws_creds[akid] = (secret, token)
+                exp = datetime.datetime.utcnow() + datetime.timedelta(hours=1)
+                return self.aws_xml(200, (
+                    '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                    '<AssumeRoleWithWebIdentityResult><SubjectFromWebIdentityToken>x</SubjectFromWebIdentityToken>'
+                    '<AssumedRoleUser><Arn>%s/%s</Arn><AssumedRoleId>AROA:x</AssumedRoleId></AssumedRoleUser>'
+                    '<Credentials><AccessKeyId>%s</AccessKeyId><SecretAccessKey>%s</SecretAccessKey>'
+                    '<SessionToken>%s</SessionToken><Expiration>%s</Expiration></Credentials>'
+                    '<Audience>sts.amazonaws.com</Audience></AssumeRoleWithWebIdentityResult>'
+                    '<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata>'
+                    '</AssumeRoleWithWebIdentityResponse>') % (
+                    f["RoleArn"], f["RoleSessionName"], akid, secret, token, exp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    os.urandom(16).hex()))
+            if action != "GetWebIdentityToken":
+                return self.aws_err(400, "Sender", "InvalidAction", "Could not find operation %s" % action)
+            akid, ecode, emsg = self.aws_verify(body)
+            if akid is None:
+                return self.aws_err(403, "Sender", ecode, emsg)
+            if akid == "AKIDNOPERM":
+                return self.aws_err(403, "Sender", "AccessDenied", "User: arn:aws:iam::123456789012:user/x is "
+                                    "not authorized to perform: sts:GetWebIdentityToken")
+            if akid == "AKIDDISABLED":
+                return self.aws_err(400, "Sender", "OutboundWebIdentityFederationDisabledException",
+                                    "Outbound web identity federation is disabled for this account")
+            auds = [f[k] for k in sorted(f) if k.startswith("Audience.member.")]
+            if not 1 <= len(auds) <= 10:
+                return self.aws_err(400, "Sender", "ValidationError", "Audience must have 1-10 members")
+            alg = f.get("SigningAlgorithm")
+            if alg not in ("RS256", "ES384"):
+                return self.aws_err(400, "Sender", "ValidationError", "SigningAlgorithm must be RS256 or ES384")
+            if alg == "ES384":
+                return self.aws_err(400, "Sender", "ValidationError", "ES384 is not served by this emulator")
+            dur = int(f.get("DurationSeconds", "300"))
+            if not 60 <= dur <= 3600:
+                return self.aws_err(400, "Sender", "ValidationError", "1 validation error detected: Value '%d' at "
+                                    "'durationSeconds' failed to satisfy constraint" % dur)
+            tags = {}
+            i = 1
+            while "Tags.member.%d.Key" % i in f:
+                tags[f["Tags.member.%d.Key" % i]] = f.get("Tags.member.%d.Value" % i, "")
+                i += 1
+            role = "arn:aws:iam::123456789012:role/app"
+            claims = {"https://sts.amazonaws.com/": {"aws_account": "123456789012", "org_id": "o-demo",
+                                                     "principal_id": role, "source_region": "us-east-1",
+                                                     "request_tags": tags}}
+            tok = st.mint(role, auds, dur, claims)
+            exp = datetime.datetime.utcnow() + datetime.timedelta(seconds=dur)
+            return self.aws_xml(200, (
+                '<GetWebIdentityTokenResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                '<GetWebIdentityTokenResult><WebIdentityToken>%s</WebIdentityToken>'
+                '<Expiration>%s</Expiration></GetWebIdentityTokenResult>'
+                '<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></GetWebIdentityTokenResponse>')
+                % (tok, exp.strftime("%Y-%m-%dT%H:%M:%S.000Z"), os.urandom(16).hex()))
+
+        def aws_temp_creds(self, prefix):
+            akid = prefix + os.urandom(6).hex().upper()
+            secret, token = os.urandom(20).hex(), "IQoJb3JpZ2luX2Vj" + os.urandom(40).hex()
+            with st.lock:
+                st.aws_creds[akid] = (secret, token)
+            exp = datetime.datetime.utcnow() + datetime.timedelta(hours=6)
+            return {"AccessKeyId": akid, "SecretAccessKey": secret, "Token": token,
+                    "Expiration": exp.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+        def ec2_imds(self):
+            self.body()
+            self.record("aws")
+            if self.fault("aws"):
+                return
+            p = urllib.parse.urlsplit(self.path).path
+            if p == "/latest/api/token":
+                if self.command != "PUT":
+                    return self.send(405, "", "text/plain")
+                ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds", "")
+                if not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+                    return self.send(400, "", "text/plain")
+                tok = "AQAEA" + os.urandom(24).hex()
+                with st.lock:
+                    st.imds_tokens.add(tok)
+                return self.send(200, tok, "text/plain", {"X-aws-ec2-metadata-token-ttl-seconds": ttl})
+            with st.lock:
+                ok = self.headers.get("X-aws-ec2-metadata-token") in st.imds_tokens
+            if not ok:
+                return self.send(401, "", "text/plain")  # IMDSv2 only: no token, no answer
+            base = "/latest/meta-data/iam/security-credentials/"
+            if p == base:
+                return self.send(200, "app-instance-role", "text/plain")
+            if p == base + "app-instance-role":
+                c = self.aws_temp_creds("ASIAIMDS")
+                c.update({"Code": "Success", "LastUpdated": c["Expiration"], "Type": "AWS-HMAC"})
+                return self.send(200, json.dumps(c), "text/plain")
+            return self.send(404, "", "text/plain")
+
+        def ecs(self):
+            self.record("aws")
+            if self.fault("aws"):
+                return
+            if self.headers.get("Authorization") != st.aws_token:
+                return self.send(401, json.dumps({"code": "AccessDeniedException",
+                                                  "message": "Authorization header is invalid"}))
+            c = self.aws_temp_creds("ASIACONT")
+            c["RoleArn"] = "arn:aws:iam::123456789012:role/app"
+            return self.send(200, json.dumps(c))
+
         def route(self):
             role = role_of_port
             if role == "k8s":
@@ -410,12 +619,18 @@ def make_handler(st, role_of_port):
                 return self.entra()
             if self.path.startswith("/_idp/"):
                 return self.control()
+            if self.path == "/" and self.command == "POST":
+                return self.sts()
             if self.path.startswith(GCP_PREFIX) or self.path == "/":
                 return self.gcp()
             if self.path.startswith("/_apis/token/idtoken"):
                 return self.github()
             if self.path.startswith("/metadata/identity/oauth2/token"):
                 return self.imds()
+            if self.path.startswith("/latest/"):
+                return self.ec2_imds()
+            if self.path.startswith("/v2/credentials/"):
+                return self.ecs()
             if self.path.startswith("/msi/token"):
                 return self.app_service()
             self.body()

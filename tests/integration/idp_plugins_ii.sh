@@ -1,6 +1,5 @@
 #!/bin/bash
-# idp_plugins_ii.sh - the spiffe and azure (and, as it lands, aws) providers
-# against real peers.
+# idp_plugins_ii.sh - the spiffe, azure and aws providers against real peers.
 #
 # spiffe: a real gRPC server (python3-grpcio, C core, with the real protobuf
 # runtime) serving the SPIFFE Workload API on a Unix socket
@@ -12,6 +11,13 @@
 # tests/emulator/idp_emulator.py, proven by the official @azure/identity
 # (ManagedIdentityCredential, WorkloadIdentityCredential); then each wif
 # mode end to end.
+#
+# aws: an STS emulator that checks every SigV4 signature by recomputing it
+# with botocore, with IMDSv2 and container-credential endpoints, proven by
+# the official @aws-sdk/client-sts (GetWebIdentityToken,
+# AssumeRoleWithWebIdentity); then each credential source end to end.
+# AWS_EC2_METADATA_DISABLED=true throughout, except where the metadata
+# endpoint is the loopback emulator: nothing is ever sent to 169.254.169.254.
 . "$WIF_TOP_SRCDIR/tests/integration/lib.sh"
 set -e
 command -v node >/dev/null 2>&1 || { echo "SKIP: node is not installed"; exit 77; }
@@ -29,7 +35,14 @@ trap on_exit EXIT
 . "$STACK/env"
 unset ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN WIF_CONFIG ANTHROPIC_BASE_URL ANTHROPIC_PROFILE \
     ANTHROPIC_FEDERATION_RULE_ID ANTHROPIC_ORGANIZATION_ID ANTHROPIC_SERVICE_ACCOUNT_ID \
-    ANTHROPIC_WORKSPACE_ID ANTHROPIC_CONFIG_DIR SPIFFE_ENDPOINT_SOCKET
+    ANTHROPIC_WORKSPACE_ID ANTHROPIC_CONFIG_DIR SPIFFE_ENDPOINT_SOCKET \
+    AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION \
+    AWS_PROFILE AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN AWS_CONTAINER_CREDENTIALS_FULL_URI \
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_AUTHORIZATION_TOKEN \
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE AWS_EC2_METADATA_SERVICE_ENDPOINT \
+    IDENTITY_ENDPOINT IDENTITY_HEADER AZURE_FEDERATED_TOKEN_FILE AZURE_CLIENT_ID AZURE_TENANT_ID \
+    AZURE_AUTHORITY_HOST AZURE_POD_IDENTITY_AUTHORITY_HOST
+export AWS_EC2_METADATA_DISABLED=true   # never the real instance metadata
 mkdir -p "$T_DIR/run"; chmod 700 "$T_DIR/run"
 export XDG_RUNTIME_DIR="$T_DIR/run"
 AUD=https://api.anthropic.com
@@ -100,11 +113,11 @@ check "no message carried a JWT" not_contains "$T_DIR/err" "eyJ"
 # --- azure ------------------------------------------------------------------------
 PEERS=$WIF_TOP_BUILDDIR/tests/peers
 npm_peer "$SRC/tests/peers/cloud" "$PEERS/cloud" || { fail "npm ci of tests/peers/cloud"; finish; }
-cp "$SRC/tests/peers/cloud/azure_client.mjs" "$PEERS/cloud/"; chmod u+w "$PEERS/cloud/azure_client.mjs"
+for f in azure_client.mjs aws_client.mjs; do cp "$SRC/tests/peers/cloud/$f" "$PEERS/cloud/"; chmod u+w "$PEERS/cloud/$f"; done
 AZH=az-identity-header-$$
 $PY "$SRC/tests/emulator/idp_emulator.py" --issuer-dir "$ISSUER_DIR" --iss "$ISSUER_URL" \
     --port-file "$T_DIR/idp.port" --tls-dir "$T_DIR/tls" --tls-port-file "$T_DIR/tls.port" \
-    --azure-identity-header "$AZH" >"$T_DIR/idp.log" 2>&1 &
+    --azure-identity-header "$AZH" --aws-container-token "aws-ctoken-$$" >"$T_DIR/idp.log" 2>&1 &
 T_PIDS="$T_PIDS $!"
 wait_file "$T_DIR/idp.port" && wait_file "$T_DIR/tls.port" || { cat "$T_DIR/idp.log"; fail "idp emulator starts"; finish; }
 IDP=http://127.0.0.1:$(cat "$T_DIR/idp.port")
@@ -193,5 +206,82 @@ AZURE_FEDERATED_TOKEN_FILE=$T_DIR/fed.tok AZURE_CLIENT_ID=wi-client-1 AZURE_TENA
     run_wif -c "$AC" token -p aksnoca
 check "  an authority whose CA is not trusted: refused" test $RC -eq 1
 check "no message carried a JWT (azure)" not_contains "$T_DIR/err" "eyJ"
+
+# --- aws ---------------------------------------------------------------------------
+ROLE=arn:aws:iam::123456789012:role/app
+last_aws() { curl -sf "$IDP/_idp/requests" | $PY -c 'import json,sys; r=[x for x in json.load(sys.stdin) if x["role"]=="aws" and x["method"]=="POST"]; print(json.dumps(r[-1] if r else {}))'; }
+sdk() { # sdk ARGS...: @aws-sdk/client-sts against the emulator
+	(cd "$PEERS/cloud" && timeout 60 node aws_client.mjs "$IDP" us-east-1 "$@") 2>"$T_DIR/sdk.err" || true
+}
+AWS_ACCESS_KEY_ID=AKIDSTATIC AWS_SECRET_ACCESS_KEY=static-secret sdk get-web-identity-token "$AUD" 900 >"$T_DIR/aws-sdk.tok"
+check "@aws-sdk/client-sts GetWebIdentityToken: the emulator verified its SigV4 (botocore) and answered a token" \
+    test "$(claims <"$T_DIR/aws-sdk.tok" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["sub"], d["aud"], d["exp"]-d["iat"])')" = "$ROLE $AUD 900"
+last_aws >"$T_DIR/aws.golden"
+AWS_ACCESS_KEY_ID=AKIDSTATIC AWS_SECRET_ACCESS_KEY=not-the-secret sdk get-web-identity-token "$AUD" >"$T_DIR/aws-sdk-bad.tok"
+check "  a wrong secret: SignatureDoesNotMatch, the official client fails" \
+    test ! -s "$T_DIR/aws-sdk-bad.tok" -a "$(grep -c SignatureDoesNotMatch "$T_DIR/sdk.err")" -ge 1
+$PY "$SRC/tests/emulator/demo_issuer.py" mint "$ISSUER_DIR" --iss "$ISSUER_URL" --sub system:serviceaccount:team-a:app \
+    --aud sts.amazonaws.com --ttl 600 --out "$T_DIR/irsa.tok"
+AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y sdk assume-role-with-web-identity "$ROLE" "$T_DIR/irsa.tok" >"$T_DIR/aws-assume.out"
+check "@aws-sdk/client-sts AssumeRoleWithWebIdentity: temporary credentials from the emulator" grep -qx 'ASIAWEB[0-9A-F]*' "$T_DIR/aws-assume.out"
+
+emu_for_issuer aws "$ISSUER_URL" "$ISSUER_DIR/jwks.json" 'arn:aws:iam::123456789012:role/*' || { fail "emulator for AWS tokens"; finish; }
+WBASE=$EMU_FOR_ISSUER_URL
+awsp() { # awsp NAME SETTINGS
+	cat <<EOC
+  { name = "$1";
+    source = ( { provider = "aws"; sts_endpoint = "$IDP"; $2 } );
+    exchange = { type = "anthropic"; base_url = "$WBASE"; federation_rule_id = "fdrl_aws1";
+                 organization_id = "00000000-0000-4000-8000-000000000001";
+                 service_account_id = "svac_aws1"; workspace_id = "wrkspc_aws1"; }; }
+EOC
+}
+WC=$T_DIR/aws.conf
+cat >"$WC" <<EOC
+wif = { provider_dir = "$WIF_PLUGIN_BUILD_DIR"; http = { retries = 1; backoff_ms = 20; budget_ms = 8000; }; };
+profiles = (
+$(awsp env 'region = "us-east-1"; tags = [ "team=ml", "env=prod" ];'),
+$(awsp chain 'region = "us-east-1";'),
+$(awsp imds 'region = "us-east-1"; credentials = "imds";'),
+$(awsp noregion ''),
+$(awsp fromenvregion '')
+);
+EOC
+chmod 644 "$WC"
+ENVC="AWS_ACCESS_KEY_ID=AKIDSTATIC AWS_SECRET_ACCESS_KEY=static-secret"
+env $ENVC bash -c "\"\$WIF_BIN\" -c '$WC' token -p env" >"$T_DIR/out" 2>"$T_DIR/err" || true
+check "aws (environment credentials) -> Anthropic emulator -> wif token" grep -qxE "$TOKRE" "$T_DIR/out"
+last_aws >"$T_DIR/aws.ours"
+check "  wif's GetWebIdentityToken = @aws-sdk/client-sts' (path, form fields but the tags; both signatures verified)" \
+    $PY "$SRC/tests/integration/same_request.py" --form-body --ignore-query --ignore-fields Tags.member.,DurationSeconds \
+    "$T_DIR/aws.golden" "$T_DIR/aws.ours"
+env $ENVC bash -c "\"\$WIF_BIN\" -c '$WC' identity -p env --json" >"$T_DIR/out" 2>"$T_DIR/err" || true
+check "  session tags became claims" grep -q '"request_tags":{"team":"ml","env":"prod"}' "$T_DIR/out"
+AWS_WEB_IDENTITY_TOKEN_FILE=$T_DIR/irsa.tok AWS_ROLE_ARN=$ROLE run_wif -c "$WC" token -p chain
+check "aws via web identity (AssumeRoleWithWebIdentity, then signed with its credentials) -> wif token" grep -qxE "$TOKRE" "$T_DIR/out"
+AWS_CONTAINER_CREDENTIALS_FULL_URI=$IDP/v2/credentials/task-1 AWS_CONTAINER_AUTHORIZATION_TOKEN=aws-ctoken-$$ \
+    run_wif -c "$WC" identity -p chain --raw
+check "aws via container credentials (FULL_URI + authorization token)" grep -q "^ey" "$T_DIR/out"
+printf 'aws-ctoken-%s\n' $$ >"$T_DIR/ctok"
+AWS_CONTAINER_CREDENTIALS_FULL_URI=$IDP/v2/credentials/task-1 AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$T_DIR/ctok \
+    run_wif -c "$WC" identity -p chain --raw
+check "  and with the token in AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (EKS Pod Identity)" grep -q "^ey" "$T_DIR/out"
+AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=$IDP run_wif -c "$WC" token -p imds
+check "aws via IMDSv2 (the loopback emulator) -> wif token" grep -qxE "$TOKRE" "$T_DIR/out"
+check "  IMDSv2: a session token was asked for first (PUT)" test "$(curl -sf "$IDP/_idp/requests" | $PY -c 'import json,sys; print(sum(1 for x in json.load(sys.stdin) if x["method"]=="PUT" and x["path"]=="/latest/api/token"))')" -ge 1
+env AWS_ACCESS_KEY_ID=AKIDNOPERM AWS_SECRET_ACCESS_KEY=static-secret bash -c "\"\$WIF_BIN\" -c '$WC' identity -p chain" >"$T_DIR/out" 2>"$T_DIR/err" || true
+check "AccessDenied: the role needs sts:GetWebIdentityToken" grep -q "AccessDenied.*the role needs sts:GetWebIdentityToken" "$T_DIR/err"
+env AWS_ACCESS_KEY_ID=AKIDDISABLED AWS_SECRET_ACCESS_KEY=static-secret bash -c "\"\$WIF_BIN\" -c '$WC' identity -p chain" >"$T_DIR/out" 2>"$T_DIR/err" || true
+check "outbound federation disabled: how to enable it" grep -q "OutboundWebIdentityFederationDisabledException.*enable outbound identity federation" "$T_DIR/err"
+env AWS_ACCESS_KEY_ID=AKIDSTATIC AWS_SECRET_ACCESS_KEY=NotTheSecret42 bash -c "\"\$WIF_BIN\" -c '$WC' identity -p chain" >"$T_DIR/out" 2>"$T_DIR/err" || true
+check "a wrong secret: SignatureDoesNotMatch with advice, the secret in no message" \
+    test "$(grep -c 'SignatureDoesNotMatch.*clock' "$T_DIR/err")" -ge 1 -a "$(grep -c NotTheSecret42 "$T_DIR/err")" -eq 0
+env $ENVC bash -c "\"\$WIF_BIN\" -c '$WC' identity -p noregion" >"$T_DIR/out" 2>"$T_DIR/err" || true
+check "no region with an endpoint: says to set one" grep -q "no region to sign for" "$T_DIR/err"
+env $ENVC AWS_REGION=us-east-1 bash -c "\"\$WIF_BIN\" -c '$WC' identity -p fromenvregion --raw" >"$T_DIR/out" 2>"$T_DIR/err" || true
+check "the region from AWS_REGION" grep -q "^ey" "$T_DIR/out"
+run_wif -c "$WC" identity -p chain
+check "no credentials at all (metadata disabled): one clear error" grep -q "no AWS credentials" "$T_DIR/err"
+check "no message carried a JWT (aws)" not_contains "$T_DIR/err" "eyJ"
 
 finish

@@ -14,7 +14,7 @@ EXTRA_DIST += tests/integration/idp_plugins.sh tests/integration/same_request.py
 	tests/emulator/idp_emulator.py tests/peers/k8s_client.py \
 	tests/peers/cloud/package.json tests/peers/cloud/package-lock.json \
 	tests/peers/cloud/gcp_client.mjs tests/peers/cloud/github_client.mjs \
-	tests/peers/cloud/azure_client.mjs \
+	tests/peers/cloud/azure_client.mjs tests/peers/cloud/aws_client.mjs \
 	tests/peers/okta/package.json tests/peers/okta/package-lock.json \
 	tests/peers/okta/okta_server.mjs tests/peers/okta/verify_token.mjs \
 	tests/peers/okta/mock_server.mjs

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """same_request.py [--raw-query|--ignore-query] [--json-body|--form-body]
-[--ignore-trailing-slash] GOLDEN OURS HEADER... - two
+[--ignore-trailing-slash] [--ignore-fields P1,P2] GOLDEN OURS HEADER... - two
 requests recorded by tests/emulator/idp_emulator.py (one sent by a vendor's
 official client, one by wif) are the same: method, path, query parameters
 (decoded, order-free; byte for byte with --raw-query), the named headers
@@ -16,6 +16,11 @@ jbody = "--json-body" in args
 fbody = "--form-body" in args          # form fields, order-free
 noquery = "--ignore-query" in args     # (MSAL adds a client-request-id)
 slash = "--ignore-trailing-slash" in args
+ignore = []
+if "--ignore-fields" in args:
+    i = args.index("--ignore-fields")
+    ignore = args[i + 1].split(",")
+    del args[i:i + 2]
 args = [a for a in args if not a.startswith("--")]
 g, o = (json.load(open(p)) for p in args[:2])
 diffs = []
@@ -68,7 +73,8 @@ if fbody:
     # MSAL also puts its telemetry in the body (client-request-id,
     # x-client-*, x-ms-lib-capability): not OAuth fields, left out
     telemetry = lambda k: k == "client-request-id" or k.startswith("x-client-") or k.startswith("x-ms-")
-    strip = lambda b: [(k, v if k != "client_assertion" else "<jwt>") for k, v in b if not telemetry(k)]
+    strip = lambda b: [(k, v if k != "client_assertion" else "<jwt>") for k, v in b
+                       if not telemetry(k) and not any(k.startswith(p) for p in ignore)]
     if strip(gb) != strip(ob):
         diffs.append("form body: official %r, wif %r" % (strip(gb), strip(ob)))
 for d in diffs:

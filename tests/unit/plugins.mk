@@ -28,7 +28,7 @@ tests_unit_test_idp_plugins_SOURCES = tests/unit/test_idp_plugins.c \
 tests_unit_test_idp_plugins_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS)
 tests_unit_test_idp_plugins_LDADD = libwifcore.la $(CUNIT_LIBS)
 tests_unit_test_idp_plugins_DEPENDENCIES = libwifcore.la plugins/github.la \
-	plugins/gcp.la plugins/okta.la plugins/k8s.la plugins/spiffe.la plugins/azure.la
+	plugins/gcp.la plugins/okta.la plugins/k8s.la plugins/spiffe.la plugins/azure.la plugins/aws.la
 
 # the plugins' answer parsing, replaying tests/fuzz/corpus/idp (see fuzz_idp_response.c)
 check_PROGRAMS += tests/fuzz/fuzz_idp_response
@@ -37,7 +37,7 @@ tests_fuzz_fuzz_idp_response_SOURCES = tests/fuzz/fuzz_idp_response.c tests/unit
 tests_fuzz_fuzz_idp_response_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS) -I$(top_srcdir)/tests/unit
 tests_fuzz_fuzz_idp_response_LDADD = libwifcore.la
 tests_fuzz_fuzz_idp_response_DEPENDENCIES = libwifcore.la plugins/github.la \
-	plugins/gcp.la plugins/okta.la plugins/k8s.la plugins/spiffe.la plugins/azure.la plugins/azure.la
+	plugins/gcp.la plugins/okta.la plugins/k8s.la plugins/spiffe.la plugins/azure.la plugins/aws.la plugins/azure.la
 EXTRA_DIST += tests/fuzz/corpus/idp
 
 # the spiffe provider's protobuf and gRPC framing, compiled into the target
@@ -50,3 +50,9 @@ check_PROGRAMS += tests/unit/sigv4_cases
 tests_unit_sigv4_cases_SOURCES = tests/unit/sigv4_cases.c plugins/aws/sigv4.h
 tests_unit_sigv4_cases_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS) $(CURL_CFLAGS)
 tests_unit_sigv4_cases_LDADD = libwifcore.la $(JSONC_LIBS)
+
+# the aws provider's XML reader, compiled into the target
+check_PROGRAMS += tests/fuzz/fuzz_aws_xml
+TESTS += tests/fuzz/fuzz_aws_xml
+tests_fuzz_fuzz_aws_xml_SOURCES = tests/fuzz/fuzz_aws_xml.c plugins/aws/xml.h
+EXTRA_DIST += tests/fuzz/corpus/xml

@@ -22,7 +22,7 @@
 #include "fakehost.h"
 #include "json.h"
 
-static const struct wif_provider *GH, *GCP, *OKTA, *K8S, *SPF, *AZ;
+static const struct wif_provider *GH, *GCP, *OKTA, *K8S, *SPF, *AZ, *AWS;
 static char dir[PATH_MAX - 128];
 
 /* A compact JWT with the given payload and a fixed signature marker. */
@@ -1209,6 +1209,305 @@ test_azure_app_service_and_workload(void)
 	az_env(NULL, NULL, NULL, NULL, NULL);
 }
 
+/* ---- aws ----------------------------------------------------------------------- */
+#include "../../plugins/aws/xml.h"
+
+static void
+aws_env(const char *akid, const char *secret, const char *token)
+{
+	static const char *const vars[] = { "AWS_ACCESS_KEY_ID",
+	    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+	    "AWS_DEFAULT_REGION", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+	    "AWS_ROLE_SESSION_NAME", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+	    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+	    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	    "AWS_EC2_METADATA_SERVICE_ENDPOINT" };
+	size_t i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+	/* never the real instance metadata, even through the fake */
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	if (akid)
+		setenv("AWS_ACCESS_KEY_ID", akid, 1);
+	if (secret)
+		setenv("AWS_SECRET_ACCESS_KEY", secret, 1);
+	if (token)
+		setenv("AWS_SESSION_TOKEN", token, 1);
+}
+
+static char *
+gwit_ok(const char *jwt)
+{
+	static char b[4400];
+
+	snprintf(b, sizeof(b), "<GetWebIdentityTokenResponse xmlns=\"https://sts."
+	    "amazonaws.com/doc/2011-06-15/\"><GetWebIdentityTokenResult>"
+	    "<WebIdentityToken>%s</WebIdentityToken><Expiration>2026-11-22T"
+	    "12:00:00.000Z</Expiration></GetWebIdentityTokenResult>"
+	    "<ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata>"
+	    "</GetWebIdentityTokenResponse>", jwt);
+	return b;
+}
+
+static const char *
+sts_err(const char *code, const char *msg)
+{
+	static char ring[4][1024]; /* several are queued at once */
+	static int k;
+	char *b = ring[k++ % 4];
+
+	snprintf(b, sizeof(ring[0]), "<ErrorResponse xmlns=\"https://sts.amazonaws.com/"
+	    "doc/2011-06-15/\"><Error><Type>Sender</Type><Code>%s</Code>"
+	    "<Message>%s</Message></Error><RequestId>r</RequestId>"
+	    "</ErrorResponse>", code, msg);
+	return b;
+}
+
+static void
+test_aws_request(void)
+{
+	const char *jwt = mkjwt("{\"sub\":\"arn:aws:iam::1:role/app\"}");
+	const char *kv[] = { NULL };
+	const char *kvt[] = { "region", "eu-west-3", "duration_seconds", "900",
+	    "signing_algorithm", "ES384", "audience", "https://x.example/a b",
+	    NULL };
+	struct run o;
+	const char *a;
+
+	aws_env("AKIDEXAMPLE", "SECRET-sekrit", NULL);
+	setenv("AWS_REGION", "us-east-1", 1);
+	fh_reset();
+	fh_push(WIF_OK, 200, gwit_ok(jwt), "Content-Type: text/xml");
+	drive(AWS, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT(o.jwt && strcmp(o.jwt, jwt) == 0);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].method, "POST");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "https://sts.us-east-1.amazonaws.com/");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].body, "Action=GetWebIdentityToken&"
+	    "Version=2011-06-15&Audience.member.1=https%3A%2F%2Fapi.anthropic.com"
+	    "&SigningAlgorithm=RS256&DurationSeconds=300");
+	HAS(FH.req[0].headers, "Content-Type: application/x-www-form-urlencoded; charset=utf-8\n");
+	HAS(FH.req[0].headers, "X-Amz-Date: 20");
+	a = strstr(FH.req[0].headers, "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/");
+	CU_ASSERT_PTR_NOT_NULL(a);
+	HAS(FH.req[0].headers, "/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=");
+	LACKS(FH.req[0].headers, "X-Amz-Security-Token");
+	LACKS(FH.req[0].headers, "SECRET-sekrit");
+	run_free(&o);
+	/* every knob; a session token is sent and signed */
+	aws_env("ASIAEXAMPLE", "SECRET-sekrit", "SESSION-token");
+	fh_reset();
+	fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+	drive(AWS, kvt, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "https://sts.eu-west-3.amazonaws.com/");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].body, "Action=GetWebIdentityToken&"
+	    "Version=2011-06-15&Audience.member.1=https%3A%2F%2Fx.example%2Fa%20b"
+	    "&SigningAlgorithm=ES384&DurationSeconds=900");
+	HAS(FH.req[0].headers, "X-Amz-Security-Token: SESSION-token\n");
+	HAS(FH.req[0].headers, "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,");
+	run_free(&o);
+	/* China partition */
+	{
+		const char *kc[] = { "region", "cn-north-1", NULL };
+
+		fh_reset();
+		fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+		drive(AWS, kc, NULL, &o);
+		CU_ASSERT_STRING_EQUAL(FH.req[0].url, "https://sts.cn-north-1.amazonaws.com.cn/");
+		run_free(&o);
+	}
+}
+
+static void
+test_aws_errors(void)
+{
+	const char *kv[] = { "region", "us-east-1", NULL };
+	struct run o;
+	char xml[1024];
+
+	aws_env("AKIDEXAMPLE", "SECRET-sekrit", "SESSION-token");
+	fh_reset();
+	fh_push(WIF_OK, 403, sts_err("AccessDenied", "not authorized to perform: sts:GetWebIdentityToken"), NULL);
+	fh_push(WIF_OK, 400, sts_err("OutboundWebIdentityFederationDisabledException", "disabled"), NULL);
+	fh_push(WIF_OK, 403, sts_err("SignatureDoesNotMatch", "The request signature &amp; stuff"), NULL);
+	drive(AWS, kv, NULL, &o);
+	HAS(o.err, "HTTP 403 AccessDenied: not authorized");
+	HAS(o.err, "the role needs sts:GetWebIdentityToken");
+	check_no_secret(&o, "SECRET-sekrit");
+	check_no_secret(&o, "SESSION-token");
+	drive(AWS, kv, NULL, &o);
+	HAS(o.err, "enable outbound identity federation");
+	drive(AWS, kv, NULL, &o);
+	HAS(o.err, "signature & stuff");
+	HAS(o.err, "clock");
+	/* XML that is refused or holds no token */
+	snprintf(xml, sizeof(xml), "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>%s",
+	    gwit_ok(mkjwt("{\"sub\":\"a\"}")));
+	fh_reset();
+	fh_push(WIF_OK, 200, xml, NULL);
+	fh_push(WIF_OK, 200, "<GetWebIdentityTokenResponse/>", NULL);
+	fh_push(WIF_OK, 200, gwit_ok("not-a-jwt"), NULL);
+	drive(AWS, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PARSE);
+	HAS(o.err, "a DTD");
+	drive(AWS, kv, NULL, &o);
+	HAS(o.err, "no WebIdentityToken");
+	drive(AWS, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_JWT);
+	/* regions and endpoints */
+	{
+		const char *none[] = { NULL };
+		const char *glob[] = { "sts_endpoint", "https://sts.amazonaws.com", NULL };
+		const char *ag[] = { "region", "aws-global", NULL };
+		const char *d[] = { "region", "us-east-1", "duration_seconds", "30", NULL };
+		const char *alg[] = { "region", "us-east-1", "signing_algorithm", "HS256", NULL };
+		const char *tags[] = { "region", "us-east-1", "tags", "novalue", NULL };
+
+		fh_reset();
+		drive(AWS, none, NULL, &o);
+		CU_ASSERT_EQUAL(o.rc, WIF_E_CONFIG);
+		HAS(o.err, "AWS_REGION");
+		CU_ASSERT_EQUAL(FH.n_req, 0);
+		drive(AWS, glob, NULL, &o);
+		HAS(o.err, "global STS endpoint");
+		drive(AWS, ag, NULL, &o);
+		HAS(o.err, "regional STS endpoints only");
+		drive(AWS, d, NULL, &o);
+		HAS(o.err, "duration_seconds 30");
+		drive(AWS, alg, NULL, &o);
+		HAS(o.err, "RS256 or ES384");
+		(void)tags;
+	}
+	/* no credentials anywhere (IMDS disabled): one clear error */
+	aws_env(NULL, NULL, NULL);
+	fh_reset();
+	drive(AWS, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_NOT_APPLICABLE);
+	HAS(o.err, "no AWS credentials");
+	CU_ASSERT_EQUAL(FH.n_req, 0);
+}
+
+static void
+test_aws_chain(void)
+{
+	const char *jwt = mkjwt("{\"sub\":\"arn:aws:iam::1:role/app\"}");
+	const char *web = mkjwt("{\"sub\":\"system:serviceaccount:a:b\",\"aud\":\"sts.amazonaws.com\"}");
+	const char *kv[] = { "region", "us-east-1", NULL };
+	const char *kvi[] = { "region", "us-east-1", "credentials", "imds", NULL };
+	char assume[2048];
+	struct run o;
+	const struct wif_host *h;
+	struct wif_fetch_request req;
+	void *st = NULL;
+	char *tok = NULL;
+
+	snprintf(assume, sizeof(assume), "<AssumeRoleWithWebIdentityResponse><Assume"
+	    "RoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAWEB1</AccessKeyId>"
+	    "<SecretAccessKey>websecret</SecretAccessKey><SessionToken>WEBTOKEN</SessionToken>"
+	    "<Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>"
+	    "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>");
+	/* web identity: AssumeRoleWithWebIdentity (unsigned), then signed with its credentials */
+	aws_env(NULL, NULL, NULL);
+	put("irsa", web, 0644);
+	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", path_in("irsa"), 1);
+	setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/app", 1);
+	setenv("AWS_ROLE_SESSION_NAME", "s1", 1);
+	fh_reset();
+	fh_push(WIF_OK, 200, assume, NULL);
+	fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+	fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+	h = fh_host("aws", kv);
+	CU_ASSERT_EQUAL_FATAL(AWS->init(h, &st), WIF_OK);
+	fh_req_init(&req);
+	CU_ASSERT_EQUAL(AWS->fetch_identity_token(st, &req, &tok), WIF_OK);
+	wif_secmem_free(tok);
+	tok = NULL;
+	HAS(FH.req[0].body, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn="
+	    "arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fapp&RoleSessionName=s1&WebIdentityToken=");
+	LACKS(FH.req[0].headers, "Authorization");
+	HAS(FH.req[1].headers, "Credential=ASIAWEB1/");
+	HAS(FH.req[1].headers, "X-Amz-Security-Token: WEBTOKEN\n");
+	/* the credentials are kept: the next fetch is one request */
+	CU_ASSERT_EQUAL(AWS->fetch_identity_token(st, &req, &tok), WIF_OK);
+	CU_ASSERT_EQUAL(FH.n_req, 3);
+	wif_secmem_free(tok);
+	tok = NULL;
+	{
+		char note[200];
+
+		CU_ASSERT_EQUAL(AWS->describe(st, note, sizeof(note)), WIF_OK);
+		HAS(note, "web_identity");
+	}
+	AWS->destroy(st);
+	st = NULL;
+
+	/* container credentials with a token file */
+	aws_env(NULL, NULL, NULL);
+	put("ctok", "Bearer-ish-token\n", 0600);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/v2/credentials/x", 1);
+	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path_in("ctok"), 1);
+	fh_reset();
+	fh_push(WIF_OK, 200, "{\"AccessKeyId\":\"ASIACONT\",\"SecretAccessKey\":\"s\","
+	    "\"Token\":\"CTOKEN\",\"Expiration\":\"2099-01-01T00:00:00Z\"}", NULL);
+	fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+	drive(AWS, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://127.0.0.1:9/v2/credentials/x");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].headers, "Authorization: Bearer-ish-token\n");
+	HAS(FH.req[1].headers, "Credential=ASIACONT/");
+	run_free(&o);
+
+	/* IMDSv2: session token, role, credentials */
+	aws_env(NULL, NULL, NULL);
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9/", 1);
+	fh_reset();
+	fh_push(WIF_OK, 200, "IMDSTOKEN", NULL);
+	fh_push(WIF_OK, 200, "app-role\n", NULL);
+	fh_push(WIF_OK, 200, "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAIMDS\","
+	    "\"SecretAccessKey\":\"s\",\"Token\":\"ITOKEN\",\"Expiration\":\"2099-01-01T00:00:00Z\"}", NULL);
+	fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+	drive(AWS, kvi, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].method, "PUT");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://127.0.0.1:9/latest/api/token");
+	CU_ASSERT_STRING_EQUAL(FH.req[0].headers, "X-aws-ec2-metadata-token-ttl-seconds: 21600\n");
+	CU_ASSERT_STRING_EQUAL(FH.req[1].url, "http://127.0.0.1:9/latest/meta-data/iam/security-credentials/");
+	CU_ASSERT_STRING_EQUAL(FH.req[1].headers, "X-aws-ec2-metadata-token: IMDSTOKEN\n");
+	CU_ASSERT_STRING_EQUAL(FH.req[2].url, "http://127.0.0.1:9/latest/meta-data/iam/security-credentials/app-role");
+	HAS(FH.req[3].headers, "X-Amz-Security-Token: ITOKEN\n");
+	run_free(&o);
+	/* IMDS without a token (IMDSv1 only, or a hop limit): says so */
+	fh_reset();
+	fh_push(WIF_OK, 401, "", NULL);
+	drive(AWS, kvi, NULL, &o);
+	HAS(o.err, "IMDSv2 disabled");
+	aws_env(NULL, NULL, NULL);
+}
+
+/* xml.h on its own */
+static void
+test_aws_xml(void)
+{
+	char out[64];
+
+	CU_ASSERT_EQUAL(xml_text("<a><b>x&amp;y&#65;&#x42;</b></a>", 32, "b", out, sizeof(out)), 5);
+	CU_ASSERT_STRING_EQUAL(out, "x&yAB");
+	CU_ASSERT_EQUAL(xml_text("<bb>1</bb><b x=\"1\">2</b>", 24, "b", out, sizeof(out)), 1);
+	CU_ASSERT_STRING_EQUAL(out, "2");
+	CU_ASSERT_EQUAL(xml_text("<b/>", 4, "b", out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(xml_text("<b><c>1</c></b>", 15, "b", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(xml_text("<b>&e;</b>", 10, "b", out, sizeof(out)), -2);
+	CU_ASSERT_EQUAL(xml_text("<b>&#0;</b>", 11, "b", out, sizeof(out)), -2);
+	CU_ASSERT_EQUAL(xml_text("<!ENTITY x \"y\"><b>1</b>", 24, "b", out, sizeof(out)), -2);
+	CU_ASSERT_EQUAL(xml_text("<b>0123456789</b>", 17, "b", out, 5), -2);
+	CU_ASSERT_EQUAL(xml_text("<b>unterminated", 15, "b", out, sizeof(out)), -2);
+	CU_ASSERT_EQUAL(xml_text("<c>1</c>", 8, "b", out, sizeof(out)), -1);
+}
+
 static int
 suite_init(void)
 {
@@ -1223,7 +1522,8 @@ suite_init(void)
 	K8S = fh_load("k8s");
 	SPF = fh_load("spiffe");
 	AZ = fh_load("azure");
-	return GH && GCP && OKTA && K8S && SPF && AZ ? 0 : -1;
+	AWS = fh_load("aws");
+	return GH && GCP && OKTA && K8S && SPF && AZ && AWS ? 0 : -1;
 }
 
 static int
@@ -1255,6 +1555,10 @@ main(void)
 		{ "spiffe: protobuf varints and refusals (pb.h)", test_spiffe_pb },
 		{ "azure: IMDS (query, Metadata header, string numbers, 410 retry, errors)", test_azure_imds },
 		{ "azure: App Service, workload identity (assertion form), modes, config", test_azure_app_service_and_workload },
+		{ "aws: GetWebIdentityToken request (body, SigV4 headers, token, partitions)", test_aws_request },
+		{ "aws: STS errors with advice, refused XML, regions, config, no credentials", test_aws_errors },
+		{ "aws: credential chain (web identity, container, IMDSv2), kept credentials", test_aws_chain },
+		{ "aws: xml.h (entities, DTD refused, markup, bounds)", test_aws_xml },
 		{ NULL, NULL },
 	};
 
