@@ -295,6 +295,16 @@ run_wif -c "$OCONF" token -p wrongkey
 check "private_key_jwt with a key the app does not know: invalid_client" grep -q "invalid_client.*registered public key" "$T_DIR/err"
 run_wif -c "$OCONF" token -p dpop
 check "an app that requires DPoP: refused, and the advice mentions DPoP" grep -q "HTTP 400 invalid_grant.*DPoP" "$T_DIR/err"
+# with Okta's own wording of the DPoP refusal (okta_server.mjs --okta-dpop-errors)
+(cd "$PEERS/okta" && exec node okta_server.mjs --clients "$T_DIR/clients.json" --port-file "$T_DIR/okta2.port" \
+    --issuer-file "$T_DIR/okta2.iss" --okta-dpop-errors) >"$T_DIR/okta2.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_file "$T_DIR/okta2.iss" || { cat "$T_DIR/okta2.out"; fail "oidc-provider (Okta DPoP wording) starts"; finish; }
+sed "s|$OKTA_ISS/v1/token|$(cat "$T_DIR/okta2.iss")/v1/token|" "$OCONF" >"$T_DIR/okta2.conf"
+chmod 644 "$T_DIR/okta2.conf"
+run_wif -c "$T_DIR/okta2.conf" token -p dpop
+check "Okta's invalid_dpop_proof answer: 'demands DPoP' and how to turn it off" \
+    grep -q "demands DPoP (HTTP 400 invalid_dpop_proof: The DPoP proof JWT header is missing.).*Require Demonstrating Proof of Possession" "$T_DIR/err"
 run_wif -c "$OCONF" token -p badscope
 sed 's/^/# /' "$T_DIR/err"
 check "a scope the server does not grant: invalid_scope with advice" grep -q "invalid_scope.*access policy rule" "$T_DIR/err"

@@ -7,7 +7,7 @@ EXTRA_DIST += tests/integration/cli_basics.sh tests/integration/cli_identity.sh 
 # The k8s, github, gcp and okta providers against the official clients and
 # real servers (tests/peers: npm packages pinned by lock files, python3-kubernetes).
 TESTS += tests/integration/idp_plugins.sh tests/integration/idp_plugins_ii.sh \
-	tests/integration/sigv4_botocore.sh
+	tests/integration/sigv4_botocore.sh tests/integration/okta_peer_selftest.sh
 EXTRA_DIST += tests/integration/idp_plugins_ii.sh tests/emulator/spiffe_agent.py \
 	tests/integration/sigv4_botocore.sh tests/integration/sigv4_botocore.py
 EXTRA_DIST += tests/integration/idp_plugins.sh tests/integration/same_request.py \
@@ -17,7 +17,8 @@ EXTRA_DIST += tests/integration/idp_plugins.sh tests/integration/same_request.py
 	tests/peers/cloud/azure_client.mjs tests/peers/cloud/aws_client.mjs \
 	tests/peers/okta/package.json tests/peers/okta/package-lock.json \
 	tests/peers/okta/okta_server.mjs tests/peers/okta/verify_token.mjs \
-	tests/peers/okta/mock_server.mjs
+	tests/peers/okta/mock_server.mjs tests/peers/okta/make_client_assertion.mjs \
+	tests/peers/okta/README.md tests/integration/okta_peer_selftest.sh
 # (make check builds all, check_PROGRAMS and check_LTLIBRARIES before any test)
 clean-local: clean-local-tests
 clean-local-tests:

@@ -23,6 +23,7 @@ command -v node >/dev/null 2>&1 || { echo "SKIP: node is not installed"; exit 77
 command -v npm >/dev/null 2>&1 || { echo "SKIP: npm is not installed"; exit 77; }
 # shellcheck source=lib.sh
 . "$WIF_TOP_SRCDIR/tests/integration/lib.sh"
+trap 'exit 1' INT TERM # (lib.sh's EXIT trap stops the servers)
 PY=/usr/bin/python3
 export PYTHONDONTWRITEBYTECODE=1
 SRC=$WIF_TOP_SRCDIR/tests/peers/okta
@@ -202,7 +203,11 @@ token_ok "client_secret_basic, ID and secret with : + % (form-encoded)" "0oa:odd
 expect "  logged: the user part as sent and decoded" "$(lastlog "$T_DIR/okta.log" '[d.get("basic_user"), d.get("basic_client_id")]')" \
     '["0oa%3Aodd%2Bid", "0oa:odd+id"]'
 post "$TOKEN_URL" -u "0oa:odd+id:$SECRET:+%" -d grant_type=client_credentials -d scope=anthropic.access
-error_is "the same ID and secret not encoded" 401 invalid_client "client authentication failed" "$T_DIR/okta.log" "client not found"
+error_is "the same ID and secret not encoded (a bare %)" 400 invalid_request \
+    "client_id and client_secret in the authorization header are not properly encoded" "$T_DIR/okta.log" "URI malformed"
+post "$TOKEN_URL" -u "0oa:odd+id:$SECRET" -d grant_type=client_credentials -d scope=anthropic.access
+error_is "an unencoded : in the ID (the ID ends at the first :)" 401 invalid_client "client authentication failed" \
+    "$T_DIR/okta.log" "client not found"
 
 # client_secret_post
 post "$TOKEN_URL" -d grant_type=client_credentials -d scope=anthropic.access -d client_id=0oapost \

@@ -11,7 +11,8 @@
 //               .../oauth2/default/.well-known/oauth-authorization-server
 // client_credentials access tokens are RS256 JWTs (typ at+jwt) with
 // iss = the issuer, sub = client_id = the client ID, aud
-// https://api.anthropic.com and scope anthropic.access, expires_in 3600.
+// https://api.anthropic.com and scope anthropic.access (and Okta's ver,
+// cid, scp), expires_in 3600.
 //
 // Clients come from FILE, a JSON list of client metadata (README.md):
 //   { "client_id", "token_endpoint_auth_method", "client_secret"?,
@@ -26,7 +27,8 @@
 // --log FILE: one JSON line per request, written before the response is
 // sent: method, path, headers, the form in its order (client_secret and
 // the assertion/DPoP proof as "<N chars>", Authorization as
-// "Basic <masked>"), the decoded assertion and DPoP proof, status,
+// "Basic <masked>"; its user part in basic_user, decoded in
+// basic_client_id), the decoded assertion and DPoP proof, status,
 // response headers and body (access_token "<N chars>" plus its claims),
 // and oidc-provider's error_detail (the reason it does not send).
 //
