@@ -152,6 +152,10 @@ echo "idle, 100 profiles loaded: $(grep VmRSS /proc/$wifd3/status)"
 for i in $(seq 100); do WIF_SOCKET="$work/wifd3.sock" "$bb/modules/wif/wif" token -p "p$i" >/dev/null; done
 WIF_SOCKET="$work/wifd3.sock" WIF_BENCH_PROFILE=p50 ./bench/client_rt 5000 32 >/dev/null
 echo "100 tokens cached, after 160k requests from 32 clients: $(grep VmRSS /proc/$wifd3/status), peak $(grep VmHWM /proc/$wifd3/status)"
+# what the RSS is made of: pages shared with every process using the same
+# libraries (libc, libcrypto, libcurl and its dependencies) vs wifd's own
+awk '/^(Rss|Pss|Shared_Clean|Shared_Dirty|Private_Clean|Private_Dirty|Anonymous):/ {printf "  %s %s kB", $1, $2} END {print ""}' /proc/$wifd3/smaps_rollup
+awk '/^[0-9a-f]+-[0-9a-f]+ / {f=$6} /^Rss:/ {if (f ~ /\.so/) lib+=$2; else own+=$2} END {printf "  RSS in shared libraries %d kB, the rest (heap, stacks, wifd) %d kB\n", lib, own}' /proc/$wifd3/smaps
 kill $wifd3; wait $wifd3 2>/dev/null || true
 
 echo
