@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -62,8 +63,10 @@ check_one(const char *path, const struct stat *st, int is_file)
 	return WIF_OK;
 }
 
-int
-wif_loader_check_path(const char *path)
+/* The checks of wif_loader_check_path; the resolved file and its stat
+ * are handed back so that the loader can open exactly that file. */
+static int
+check_path(const char *path, char *resolved, struct stat *file_st)
 {
 	char buf[PATH_MAX], *slash;
 	struct stat st;
@@ -80,6 +83,8 @@ wif_loader_check_path(const char *path)
 		return wif_err(WIF_E_PERM, "plugin %s is not a regular file", buf);
 	if ((r = check_one(buf, &st, 1)) != WIF_OK)
 		return r;
+	memcpy(resolved, buf, strlen(buf) + 1);
+	*file_st = st;
 	/* Every parent directory, up to and including "/". */
 	for (;;) {
 		if ((slash = strrchr(buf, '/')) == NULL)
@@ -96,6 +101,56 @@ wif_loader_check_path(const char *path)
 			break;
 	}
 	return WIF_OK;
+}
+
+int
+wif_loader_check_path(const char *path)
+{
+	char resolved[PATH_MAX];
+	struct stat st;
+
+	return check_path(path, resolved, &st);
+}
+
+/*
+ * dlopen the very file check_path() approved: open it, check that the
+ * descriptor is that file (device and inode) and still passes the owner and
+ * mode checks, and load it through /proc/self/fd, so that a swap of the
+ * path between the check and the load cannot put other code in.  Without
+ * /proc the resolved path is loaded (the race then needs write access to a
+ * directory the checks found root-owned and not writable by others).
+ */
+static void *
+open_checked(const char *resolved, const struct stat *checked, int *rc)
+{
+	char fdpath[64];
+	struct stat st;
+	void *dl;
+	int fd;
+
+	*rc = WIF_OK;
+	if ((fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		*rc = wif_err(WIF_E_IO, "cannot open %s: %s", resolved,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || st.st_dev != checked->st_dev ||
+	    st.st_ino != checked->st_ino || !S_ISREG(st.st_mode)) {
+		close(fd);
+		*rc = wif_err(WIF_E_PERM, "%s changed while it was being "
+		    "checked: refusing to load it", resolved);
+		return NULL;
+	}
+	if ((*rc = check_one(resolved, &st, 1)) != WIF_OK) {
+		close(fd);
+		return NULL;
+	}
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	if (access(fdpath, F_OK) != 0)
+		snprintf(fdpath, sizeof(fdpath), "%s", ""); /* no /proc */
+	dl = dlopen(fdpath[0] ? fdpath : resolved, RTLD_NOW | RTLD_LOCAL);
+	close(fd);
+	return dl;
 }
 
 /* The minimum table a major-1 plugin must provide: everything of minor 0. */
@@ -177,6 +232,8 @@ wif_loader_load(const char *dir, const char *name, struct wif_plugin **out)
 	struct wif_plugin *p = NULL;
 	wif_provider_entry_fn entry;
 	const struct wif_provider *prov = NULL;
+	char resolved[PATH_MAX];
+	struct stat checked;
 	void *sym;
 	int r;
 
@@ -193,17 +250,19 @@ wif_loader_load(const char *dir, const char *name, struct wif_plugin **out)
 		r = wif_err(WIF_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = wif_loader_check_path(p->path)) != WIF_OK) {
+	if ((r = check_path(p->path, resolved, &checked)) != WIF_OK) {
 		if (r == WIF_E_NOT_FOUND)
 			wif_err(r, "provider \"%s\" is not installed: %s does not "
 			    "exist (see `wif providers`)", name, p->path);
 		goto out;
 	}
 	dlerror();
-	if ((p->dl = dlopen(p->path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if ((p->dl = open_checked(resolved, &checked, &r)) == NULL) {
 		const char *e = dlerror();
-		r = wif_err(WIF_E_PROVIDER_LOAD, "cannot load %s: %s", p->path,
-		    e ? e : "unknown dlopen error");
+
+		if (r == WIF_OK)
+			r = wif_err(WIF_E_PROVIDER_LOAD, "cannot load %s: %s",
+			    p->path, e ? e : "unknown dlopen error");
 		goto out;
 	}
 	dlerror();
