@@ -6,11 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #ifdef HAVE_GETAUXVAL
 #include <sys/auxv.h>
@@ -113,43 +116,111 @@ wif_loader_check_path(const char *path)
 }
 
 /*
+ * Is the object dlopen() returned made from the file described by st?  The
+ * mapping that holds its dynamic section is looked up in /proc/self/maps and
+ * its device and inode compared.  1: yes, 0: no, -1: cannot tell (no /proc).
+ */
+static int
+dl_is_file(void *dl, const struct stat *st)
+{
+	struct link_map *lm = NULL;
+	unsigned long long lo, hi, ino;
+	unsigned int maj, mn;
+	char *line = NULL;
+	size_t cap = 0;
+	uintptr_t a;
+	FILE *f;
+	int r = -1;
+
+	if (dlinfo(dl, RTLD_DI_LINKMAP, &lm) != 0 || lm == NULL || lm->l_ld == NULL)
+		return -1;
+	a = (uintptr_t)lm->l_ld;
+	if ((f = fopen("/proc/self/maps", "re")) == NULL)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &lo, &hi, &maj,
+		    &mn, &ino) != 5 || a < lo || a >= hi)
+			continue;
+		r = makedev(maj, mn) == st->st_dev && (ino_t)ino == st->st_ino;
+		break;
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+/*
  * dlopen the very file check_path() approved: open it, check that the
  * descriptor is that file (device and inode) and still passes the owner and
  * mode checks, and load it through /proc/self/fd, so that a swap of the
  * path between the check and the load cannot put other code in.  Without
  * /proc the resolved path is loaded (the race then needs write access to a
  * directory the checks found root-owned and not writable by others).
+ *
+ * The dynamic linker knows an object by the name it was opened under and
+ * hands back the loaded one when a name comes again.  So the descriptor a
+ * plugin was loaded through stays open while the plugin is loaded (*keep),
+ * which keeps "/proc/self/fd/N" its own; an object can still outlive its
+ * descriptor (the same file loaded twice, the first copy let go), so the
+ * object returned is checked to be made from our file, and if it is not, it
+ * is let go and the load retried under another descriptor number (the
+ * earlier ones held open meanwhile so that the numbers differ).
  */
+#define OPEN_TRIES 8
 static void *
-open_checked(const char *resolved, const struct stat *checked, int *rc)
+open_checked(const char *resolved, const struct stat *checked, int *rc,
+             int *keep)
 {
 	char fdpath[64];
 	struct stat st;
-	void *dl;
-	int fd;
+	void *dl = NULL;
+	int fds[OPEN_TRIES], n = 0, i, same;
 
 	*rc = WIF_OK;
-	if ((fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	*keep = -1;
+	if ((fds[0] = open(resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		*rc = wif_err(WIF_E_IO, "cannot open %s: %s", resolved,
 		    strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || st.st_dev != checked->st_dev ||
+	n = 1;
+	if (fstat(fds[0], &st) != 0 || st.st_dev != checked->st_dev ||
 	    st.st_ino != checked->st_ino || !S_ISREG(st.st_mode)) {
-		close(fd);
 		*rc = wif_err(WIF_E_PERM, "%s changed while it was being "
 		    "checked: refusing to load it", resolved);
-		return NULL;
+		goto out;
 	}
-	if ((*rc = check_one(resolved, &st, 1)) != WIF_OK) {
-		close(fd);
-		return NULL;
+	if ((*rc = check_one(resolved, &st, 1)) != WIF_OK)
+		goto out;
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fds[0]);
+	if (access(fdpath, F_OK) != 0) {
+		dl = dlopen(resolved, RTLD_NOW | RTLD_LOCAL); /* no /proc */
+		goto out;
 	}
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-	if (access(fdpath, F_OK) != 0)
-		snprintf(fdpath, sizeof(fdpath), "%s", ""); /* no /proc */
-	dl = dlopen(fdpath[0] ? fdpath : resolved, RTLD_NOW | RTLD_LOCAL);
-	close(fd);
+	for (;;) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fds[n - 1]);
+		if ((dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) == NULL)
+			break;
+		if ((same = dl_is_file(dl, &st)) != 0)
+			break; /* ours, or no way to tell (then as without /proc) */
+		dlclose(dl);
+		dl = NULL;
+		if (n == OPEN_TRIES ||
+		    (fds[n] = fcntl(fds[0], F_DUPFD_CLOEXEC, 0)) == -1) {
+			*rc = wif_err(WIF_E_PROVIDER_LOAD, "cannot load %s: the "
+			    "dynamic linker keeps answering with another "
+			    "object", resolved);
+			break;
+		}
+		n++;
+	}
+out:
+	for (i = 0; i < n; i++) {
+		if (dl != NULL && i == n - 1 && *rc == WIF_OK)
+			*keep = fds[i];
+		else
+			close(fds[i]);
+	}
 	return dl;
 }
 
@@ -221,6 +292,8 @@ wif_loader_unload(struct wif_plugin *p)
 		return;
 	if (p->dl != NULL)
 		dlclose(p->dl);
+	if (p->fd >= 0)
+		close(p->fd);
 	free(p->name);
 	free(p->path);
 	free(p);
@@ -242,8 +315,9 @@ wif_loader_load(const char *dir, const char *name, struct wif_plugin **out)
 		return wif_err(WIF_E_INVALID_ARG, "\"%s\" is not a valid provider "
 		    "name ([a-z0-9_-], at most 64): providers are named, never "
 		    "given as paths", name ? name : "");
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->name = strdup(name)) == NULL ||
+	if ((p = calloc(1, sizeof(*p))) != NULL)
+		p->fd = -1;
+	if (p == NULL || (p->name = strdup(name)) == NULL ||
 	    asprintf(&p->path, "%s/%s.so", dir, name) < 0) {
 		if (p != NULL)
 			p->path = NULL;
@@ -257,7 +331,7 @@ wif_loader_load(const char *dir, const char *name, struct wif_plugin **out)
 		goto out;
 	}
 	dlerror();
-	if ((p->dl = open_checked(resolved, &checked, &r)) == NULL) {
+	if ((p->dl = open_checked(resolved, &checked, &r, &p->fd)) == NULL) {
 		const char *e = dlerror();
 
 		if (r == WIF_OK)

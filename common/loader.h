@@ -28,6 +28,9 @@ struct wif_plugin {
 	void *dl;
 	const struct wif_provider *prov;
 	uint16_t minor;             /* the plugin's abi_minor */
+	int fd;                     /* the file it was loaded from, held while
+	                               it is loaded so that the name it is
+	                               known by (/proc/self/fd/N) stays its own */
 };
 
 /*

@@ -286,6 +286,65 @@ test_every_built_plugin_loads(void)
 	CU_ASSERT_TRUE(n >= 2);
 }
 
+struct held {
+	struct wif_plugin *p[64];
+	int n;
+};
+
+static void
+hold_cb(void *arg, const char *name)
+{
+	struct held *h = arg;
+	struct wif_plugin *p = NULL;
+
+	if (h->n == 64)
+		return;
+	if (wif_loader_load(getenv("WIF_PLUGIN_BUILD_DIR"), name, &p) != WIF_OK)
+		fprintf(stderr, "\n  %s does not load while others are held: %s\n",
+		    name, wif_err_detail());
+	CU_ASSERT_PTR_NOT_NULL(p);
+	if (p != NULL) {
+		CU_ASSERT_STRING_EQUAL(p->prov->name, name);
+		h->p[h->n++] = p;
+	}
+}
+
+/*
+ * Plugins held at once, the way a configuration holds them, must each be
+ * their own object even though each was loaded through a descriptor number
+ * the previous load had closed; and after a reload-like sequence (the same
+ * file loaded twice, the first copy let go) a third plugin must still come
+ * out as itself.  The CI run of 2026-11-22 failed this way: github.so and
+ * k8s.so came back as gcp.so.
+ */
+static void
+test_plugins_held_together_stay_distinct(void)
+{
+	const char *dir = getenv("WIF_PLUGIN_BUILD_DIR");
+	struct held h = { .n = 0 };
+	struct wif_plugin *a = NULL, *b = NULL, *c = NULL;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+	CU_ASSERT_EQUAL(wif_loader_scan(dir, hold_cb, &h), WIF_OK);
+	CU_ASSERT_TRUE(h.n >= 2);
+	for (i = 0; i < h.n; i++)
+		CU_ASSERT_TRUE(i == 0 || h.p[i]->dl != h.p[i - 1]->dl);
+	/* Reload: a second copy of "file" while the first is held... */
+	CU_ASSERT_EQUAL_FATAL(wif_loader_load(dir, "file", &a), WIF_OK);
+	CU_ASSERT_EQUAL_FATAL(wif_loader_load(dir, "file", &b), WIF_OK);
+	CU_ASSERT_PTR_EQUAL(a->dl, b->dl); /* one object, counted twice */
+	/* ...the first let go, its descriptor number free again. */
+	wif_loader_unload(a);
+	CU_ASSERT_EQUAL(wif_loader_load(dir, "exec", &c), WIF_OK);
+	if (c != NULL)
+		CU_ASSERT_STRING_EQUAL(c->prov->name, "exec");
+	wif_loader_unload(c);
+	wif_loader_unload(b);
+	for (i = 0; i < h.n; i++)
+		wif_loader_unload(h.p[i]);
+}
+
 static void
 test_scan_missing_dir(void)
 {
@@ -310,6 +369,7 @@ static const struct cu_test tests[] = {
 	{ "unsafe permissions refused", test_unsafe_permissions_refused },
 	{ "env override ignored for root/setuid", test_env_override_only_unprivileged },
 	{ "every built plugin loads", test_every_built_plugin_loads },
+	{ "plugins held together stay distinct", test_plugins_held_together_stay_distinct },
 	{ "scan of a missing directory", test_scan_missing_dir },
 	{ NULL, NULL },
 };
