@@ -412,7 +412,13 @@ wif_core_describe_source(struct wif_core *c, const char *profile, size_t idx,
 	    !WIF_HAS(struct wif_provider, si->plugin->prov, describe) ||
 	    si->plugin->prov->describe == NULL)
 		return WIF_E_NOT_FOUND;
-	pthread_mutex_lock(&si->lock);
+	/* Never wait for a fetch: the caller may be wifd's event loop, and a
+	 * fetch can take the whole HTTP budget.  A plugin that is not thread
+	 * safe is busy while its lock is held, and that is what it says. */
+	if (pthread_mutex_trylock(&si->lock) != 0) {
+		snprintf(buf, len, "fetching an identity token");
+		return WIF_OK;
+	}
 	r = si->plugin->prov->describe(si->state, buf, len);
 	pthread_mutex_unlock(&si->lock);
 	return r;

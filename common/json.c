@@ -259,6 +259,12 @@ wif_json_get_string(const struct wif_json *doc, const char *pointer,
 	if (!json_object_is_type(v, json_type_string))
 		return wif_err(WIF_E_PARSE, "the value at %s is not a string "
 		    "but %s", pointer, json_type_to_name(json_object_get_type(v)));
+	/* A C string cannot hold "\u0000": a string with one would reach
+	 * its reader cut short (a token, a key id), so it is refused. */
+	if (strlen(json_object_get_string(v)) !=
+	    (size_t)json_object_get_string_len(v))
+		return wif_err(WIF_E_PARSE, "the string at %s holds a NUL "
+		    "character (\\u0000)", pointer);
 	*out = json_object_get_string(v);
 	return WIF_OK;
 }

@@ -350,7 +350,10 @@ struct wif_provider {
 	/* Minor 1.  Optional (may be NULL): one line, free of secrets, about
 	 * the source's current state for `wif status` ("waiting for kubelet
 	 * to rotate /x"), NUL-terminated in buf.  Return WIF_OK, or
-	 * WIF_E_NOT_FOUND when there is nothing to say. */
+	 * WIF_E_NOT_FOUND when there is nothing to say.  Must not block.
+	 * Without WIF_PROVIDER_THREAD_SAFE it is never called while a fetch
+	 * of the same state runs (the core reports "fetching an identity
+	 * token" instead); with it, it may run alongside fetches. */
 	int (*describe)(void *state, char *buf, size_t len);
 	/* Minor 1 ends here */
 };

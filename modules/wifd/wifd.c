@@ -68,6 +68,7 @@ struct loop {
 	int epfd, lfd, sfd, efd, tfd;
 	int owns_socket;
 	int accepting;                  /* the listening socket is polled */
+	int emfile;                     /* accept paused on EMFILE (logged) */
 	const char *socket_path;
 	struct conn *conns;
 	size_t n_conns;
@@ -335,8 +336,11 @@ on_accept(struct loop *L)
 			if (errno == EMFILE || errno == ENFILE) {
 				/* Stop listening until a connection closes,
 				 * instead of spinning on a readable socket. */
-				log_warnx("out of file descriptors with %zu "
-				    "connections: pausing accept", L->n_conns);
+				if (!L->emfile)
+					log_warnx("out of file descriptors with "
+					    "%zu connections: pausing accept, "
+					    "retrying every second", L->n_conns);
+				L->emfile = 1;
 				listen_events(L, 0);
 			} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				log_warn("accept");
@@ -350,6 +354,7 @@ on_accept(struct loop *L)
 				listen_events(L, 0);
 			continue;
 		}
+		L->emfile = 0;
 		c->fd = fd;
 		if (wif_peer_from_fd(fd, &c->peer) != WIF_OK ||
 		    (c->in = wif_secmem_alloc(READ_CHUNK)) == NULL) {
@@ -420,8 +425,9 @@ worker_main(void *arg)
 			(void)wifd_handle(L->d, &c->peer, &m, 1, buf, &len);
 		wif_wipe(c->in, c->in_len);
 		c->in_len = 0;
-		if (set_reply(c, buf, len) != 0)
-			c->hup = 1;
+		/* On failure c->out stays NULL and on_done drops the
+		 * connection (c->hup belongs to the loop thread). */
+		(void)set_reply(c, buf, len);
 		wif_wipe(buf, len);
 
 		pthread_mutex_lock(&L->qmu);
@@ -451,7 +457,7 @@ on_done(struct loop *L)
 			conn_free(L, c);
 			continue;
 		}
-		start_write(L, c, 0);
+		start_write(L, c, 1); /* after the batch: c may be freed */
 	}
 }
 
@@ -470,6 +476,10 @@ on_tick(struct loop *L)
 		if (c->st != C_BUSY && now >= c->deadline)
 			conn_free(L, c);
 	}
+	/* Accept paused on EMFILE with no connection to close and resume
+	 * it: try again every tick. */
+	if (!L->accepting && L->n_conns < MAX_CONNS)
+		listen_events(L, 1);
 }
 
 /* systemd readiness (sd_notify without libsystemd). */
@@ -622,7 +632,7 @@ run(struct loop *L)
 	pthread_t refresher;
 	struct itimerspec its;
 	sigset_t set;
-	int i, n, r = 0, stop = 0;
+	int i, n, r = 0, stop = 0, done = 0, tick = 0;
 	char tag_s, tag_e, tag_t;
 
 	wifd_signal_set(&set);
@@ -670,9 +680,9 @@ run(struct loop *L)
 			if (p == L) {
 				on_accept(L);
 			} else if (p == &tag_e) {
-				on_done(L);
+				done = 1;
 			} else if (p == &tag_t) {
-				on_tick(L);
+				tick = 1;
 			} else if (p == &tag_s) {
 				while (read(L->sfd, &si, sizeof(si)) ==
 				    (ssize_t)sizeof(si)) {
@@ -705,6 +715,14 @@ run(struct loop *L)
 					on_writable(L, c);
 			}
 		}
+		/* Finished work and the timer may free any connection, and a
+		 * later entry of this batch may name it: they run once the
+		 * batch has been gone through, never in the middle of it. */
+		if (done)
+			on_done(L);
+		if (tick)
+			on_tick(L);
+		done = tick = 0;
 	}
 	notify("STOPPING=1");
 	log_info("wifd: stopping");

@@ -57,6 +57,7 @@ struct creds {
 struct aws_state {
 	const struct wif_host *h;
 	const char *region_cfg, *audience, *alg, *endpoint, *session_name;
+	char *endpoint_lc;             /* endpoint, host in lower case */
 	int64_t duration;
 	enum cred_src pinned;
 	struct creds c;
@@ -130,7 +131,8 @@ aws_init(const struct wif_host *h, void **state)
 	}
 	if (ep != NULL && (strncmp(ep, "https://", 8) != 0 &&
 	    strncmp(ep, "http://", 7) != 0)) {
-		h->set_error(h, "sts_endpoint \"%s\" must be an https:// URL", ep);
+		h->set_error(h, "sts_endpoint \"%s\" must be an https:// URL (or "
+		    "http:// to a loopback test server)", ep);
 		return WIF_E_CONFIG;
 	}
 	if (ep != NULL && (strstr(ep, "://sts.amazonaws.com") != NULL)) {
@@ -164,6 +166,22 @@ aws_init(const struct wif_host *h, void **state)
 	st->region_cfg = region;
 	st->audience = aud;
 	st->alg = alg ? alg : "RS256";
+	/* SigV4 signs the host in lower case; curl sends it as written, so
+	 * the URL gets the signed spelling. */
+	if (ep != NULL) {
+		char *q;
+
+		if ((st->endpoint_lc = strdup(ep)) == NULL) {
+			free(st);
+			h->set_error(h, "out of memory");
+			return WIF_E_NOMEM;
+		}
+		for (q = strstr(st->endpoint_lc, "://") + 3; *q && *q != '/' &&
+		    *q != '?'; q++)
+			if (*q >= 'A' && *q <= 'Z')
+				*q = (char)(*q - 'A' + 'a');
+		ep = st->endpoint_lc;
+	}
 	st->endpoint = ep;
 	st->session_name = sess;
 	st->duration = dur;
@@ -184,6 +202,22 @@ region_of(struct aws_state *st)
 	return env(h, "AWS_DEFAULT_REGION");
 }
 
+/* A region is a name of [A-Za-z0-9._@-]: it goes into the URL and into the
+ * signature's credential scope as it is. */
+static int
+region_check(const struct wif_host *h, const char *region)
+{
+	if (region != NULL && (!tb_segment_ok(region) ||
+	    strcmp(region, "aws-global") == 0)) {
+		h->set_error(h, "region \"%.64s\" (from %s) is not a region such "
+		    "as us-east-1: GetWebIdentityToken is served by regional "
+		    "endpoints only", region, env(h, "AWS_REGION") != NULL ?
+		    "AWS_REGION" : "AWS_DEFAULT_REGION");
+		return WIF_E_CONFIG;
+	}
+	return WIF_OK;
+}
+
 /* The STS URL for region (or sts_endpoint), with a trailing '/'. */
 static int
 sts_url(struct aws_state *st, const char *region, struct textbuf *u)
@@ -199,12 +233,6 @@ sts_url(struct aws_state *st, const char *region, struct textbuf *u)
 	if (region == NULL) {
 		h->set_error(h, "no region: set region, AWS_REGION or "
 		    "AWS_DEFAULT_REGION (GetWebIdentityToken is regional)");
-		return WIF_E_CONFIG;
-	}
-	if (!tb_segment_ok(region) || strcmp(region, "aws-global") == 0) {
-		h->set_error(h, "region \"%s\" is not a region: "
-		    "GetWebIdentityToken is served by regional endpoints only",
-		    region);
 		return WIF_E_CONFIG;
 	}
 	tb_add(u, "https://sts.");
@@ -266,6 +294,9 @@ sts_error(struct aws_state *st, const char *action,
 	for (i = 0; msg[i]; i++)
 		if (msg[i] < 0x20 || msg[i] > 0x7e)
 			msg[i] = '?';
+	for (i = 0; code[i]; i++)
+		if (code[i] < 0x20 || code[i] > 0x7e)
+			code[i] = '?';
 	if (strcmp(code, "OutboundWebIdentityFederationDisabledException") == 0)
 		advice = " (enable outbound identity federation in the IAM "
 		    "console: Account settings, or `aws iam "
@@ -292,13 +323,40 @@ sts_error(struct aws_state *st, const char *action,
 /* ---- the credential chain -------------------------------------------- */
 
 static int
+cred_text_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return n > 0;
+}
+
+static int
 set_creds(struct aws_state *st, const char *akid, size_t al, const char *sec,
           size_t sl, const char *tok, size_t tl, int64_t exp,
           enum cred_src from)
 {
 	const struct wif_host *h = st->h;
+	static const char *const src_what[] = { "", "the environment",
+	    "AssumeRoleWithWebIdentity", "container credentials",
+	    "instance metadata" };
 
 	creds_clear(h, &st->c);
+	/* They go into HTTP headers and the signature as they are: printable
+	 * ASCII without spaces, or nothing (a header could be split). */
+	if (!cred_text_ok(akid, al) || !cred_text_ok(sec, sl) ||
+	    (tok != NULL && !cred_text_ok(tok, tl))) {
+		h->set_error(h, "the AWS credentials from %s hold characters no "
+		    "key or session token has (control characters, spaces or "
+		    "non-ASCII)", src_what[from < 5 ? from : 0]);
+		return WIF_E_PARSE;
+	}
+	/* Temporary credentials without a readable Expiration are kept a
+	 * short while, never for ever. */
+	if (from != SRC_ENV && exp <= 0)
+		exp = h->now(h) + REFRESH_BEFORE + 600;
 	st->c.akid = h->secure_strndup(h, akid, al);
 	st->c.secret = h->secure_strndup(h, sec, sl);
 	st->c.token = tok ? h->secure_strndup(h, tok, tl) : NULL;
@@ -322,6 +380,8 @@ creds_env(struct aws_state *st)
 
 	if (a == NULL || s == NULL)
 		return WIF_E_NOT_APPLICABLE;
+	if (t != NULL && t[0] == '\0')
+		t = NULL; /* set but empty: no session token */
 	return set_creds(st, a, strlen(a), s, strlen(s), t, t ? strlen(t) : 0,
 	    0, SRC_ENV);
 }
@@ -342,14 +402,22 @@ creds_from_json(struct aws_state *st, const char *what,
 	}
 	if (h->json_get_string(h, doc, "/Code", &code) == WIF_OK && code &&
 	    strcmp(code, "Success") != 0) {
-		h->set_error(h, "%s: Code %.64s", what, code);
+		h->set_error(h, "%s: Code %.64s", what, tb_segment_ok(code) ?
+		    code : "(not printable)");
 		h->json_free(h, doc);
 		return WIF_E_PROVIDER;
 	}
-	h->json_get_string(h, doc, "/AccessKeyId", &a);
-	h->json_get_string(h, doc, "/SecretAccessKey", &s);
-	h->json_get_string(h, doc, "/Token", &t);
-	h->json_get_string(h, doc, "/Expiration", &e);
+	/* absent is not an error for Token and Expiration; a value that is
+	 * not a usable string is, for all four */
+	if (h->json_get_string(h, doc, "/AccessKeyId", &a) == WIF_E_PARSE ||
+	    h->json_get_string(h, doc, "/SecretAccessKey", &s) == WIF_E_PARSE ||
+	    h->json_get_string(h, doc, "/Token", &t) == WIF_E_PARSE ||
+	    h->json_get_string(h, doc, "/Expiration", &e) == WIF_E_PARSE) {
+		h->set_error(h, "%s: AccessKeyId, SecretAccessKey, Token and "
+		    "Expiration must be strings (without \\u0000)", what);
+		h->json_free(h, doc);
+		return WIF_E_PARSE;
+	}
 	if (a == NULL || s == NULL || a[0] == '\0' || s[0] == '\0') {
 		h->set_error(h, "%s: no AccessKeyId/SecretAccessKey in the answer",
 		    what);
@@ -605,8 +673,10 @@ creds_imds(struct aws_state *st)
 	role[n] = '\0';
 	h->http_free(h, resp);
 	resp = NULL;
-	if (!tb_segment_ok(role) && strchr(role, '+') == NULL &&
-	    strchr(role, '=') == NULL && strchr(role, ',') == NULL) {
+	/* IAM role names: 1-64 of [A-Za-z0-9+=,.@_-] */
+	if (n > 64 || strspn(role, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
+	    "nopqrstuvwxyz0123456789+=,.@_-") != n || strcmp(role, ".") == 0 ||
+	    strcmp(role, "..") == 0) {
 		h->set_error(h, "%s: an unusable role name", what);
 		r = WIF_E_PARSE;
 		goto out;
@@ -675,6 +745,20 @@ get_creds(struct aws_state *st, const char *region)
 	return r;
 }
 
+/* Does an STS error say the signing credentials are bad or expired? */
+static int
+creds_refused(const struct wif_http_response *resp)
+{
+	char code[128];
+
+	if (xml_text(resp->body, resp->body_len, "Code", code, sizeof(code)) < 0)
+		return 0;
+	return strcmp(code, "ExpiredToken") == 0 ||
+	    strcmp(code, "InvalidClientTokenId") == 0 ||
+	    strcmp(code, "SignatureDoesNotMatch") == 0 ||
+	    strcmp(code, "UnrecognizedClientException") == 0;
+}
+
 /* ---- GetWebIdentityToken ----------------------------------------------- */
 
 static int
@@ -702,6 +786,9 @@ aws_fetch(void *state, const struct wif_fetch_request *req, char **jwt)
 	tb_init(&b, h);
 	tb_init(&dateh, h);
 	tb_init(&tokh, h);
+	/* the configured region was checked by init; the environment's now */
+	if (st->region_cfg == NULL && (r = region_check(h, region)) != WIF_OK)
+		goto out;
 	if ((r = sts_url(st, region, &u)) != WIF_OK)
 		goto out;
 	if (region == NULL && st->endpoint != NULL) {
@@ -791,8 +878,9 @@ aws_fetch(void *state, const struct wif_fetch_request *req, char **jwt)
 	}
 	if (resp->status != 200) {
 		r = sts_error(st, "GetWebIdentityToken", resp);
-		/* credentials the server refused are not kept */
-		if (resp->status == 403)
+		/* credentials the server refused are not kept (STS says so
+		 * with 403, and with 400 for an expired session token) */
+		if (resp->status == 403 || creds_refused(resp))
 			creds_clear(h, &st->c);
 		goto out;
 	}
@@ -852,6 +940,7 @@ aws_destroy(void *state)
 	if (st == NULL)
 		return;
 	creds_clear(st->h, &st->c);
+	free(st->endpoint_lc);
 	free(st);
 }
 

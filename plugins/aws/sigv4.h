@@ -118,6 +118,9 @@ sigv4_path(struct textbuf *cr, const char *path, size_t len)
 			segs[seg] = start;
 			segl[seg] = n;
 			seg++;
+		} else {
+			cr->failed = 1; /* a path no STS URL has: refuse to sign */
+			return;
 		}
 		i++;
 	}

@@ -254,7 +254,12 @@ read_token(struct k8s_state *st, char **out, uint8_t sha[32])
 		h->set_error(h, "out of memory");
 		return WIF_E_NOMEM;
 	}
-	h->sha256(h, *out, len, sha);
+	if (h->sha256(h, *out, len, sha) != WIF_OK) {
+		h->secure_free(h, *out);
+		*out = NULL;
+		h->set_error(h, "cannot hash the token of %s", st->token_file);
+		return WIF_E_CRYPTO;
+	}
 	return WIF_OK;
 }
 
@@ -291,10 +296,12 @@ check_audience(struct k8s_state *st, const struct wif_fetch_request *req,
 static void
 set_waiting(struct k8s_state *st, int on)
 {
+	/* a count: the plugin is thread safe, and two fetches may wait */
 	pthread_mutex_lock(&st->mu);
-	st->waiting = on;
-	if (on)
+	if (on && st->waiting++ == 0)
 		st->waiting_since = st->h->now(st->h);
+	else if (!on && st->waiting > 0)
+		st->waiting--;
 	pthread_mutex_unlock(&st->mu);
 }
 
@@ -342,6 +349,9 @@ fetch_file(struct k8s_state *st, const struct wif_fetch_request *req,
 	check_audience(st, req, tok, sha);
 	if (memcmp(req->last_sha256, zero, 32) == 0 ||
 	    memcmp(req->last_sha256, sha, 32) != 0) {
+		pthread_mutex_lock(&st->mu);
+		st->last_note[0] = '\0';
+		pthread_mutex_unlock(&st->mu);
 		*jwt = tok;
 		return WIF_OK;
 	}
@@ -385,6 +395,9 @@ fetch_file(struct k8s_state *st, const struct wif_fetch_request *req,
 	if (tok != NULL && memcmp(req->last_sha256, sha, 32) != 0) {
 		h->log(h, WIF_LOG_INFO, "token file %s rotated after %lld ms",
 		    st->token_file, (long long)waited_ms);
+		pthread_mutex_lock(&st->mu);
+		st->last_note[0] = '\0'; /* "not rotated" no longer holds */
+		pthread_mutex_unlock(&st->mu);
 		check_audience(st, req, tok, sha);
 		*jwt = tok;
 		return WIF_OK;
@@ -528,6 +541,19 @@ fetch_token_request(struct k8s_state *st, const struct wif_fetch_request *req,
 			h->set_error(h, "KUBERNETES_SERVICE_HOST is not set: not "
 			    "in a pod? set api_server");
 			r = WIF_E_NOT_APPLICABLE;
+			goto out;
+		}
+		/* They become the URL's authority: a host name or an IP
+		 * literal, and a port number, nothing else. */
+		if (strlen(hst) > 253 || strspn(hst, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(hst) ||
+		    (port != NULL && port[0] != '\0' && (strlen(port) > 5 ||
+		    strspn(port, "0123456789") != strlen(port) ||
+		    atoi(port) < 1 || atoi(port) > 65535))) {
+			h->set_error(h, "KUBERNETES_SERVICE_HOST/_PORT (\"%.64s\", "
+			    "\"%.8s\") are not a host and a port: set api_server",
+			    hst, port ? port : "");
+			r = WIF_E_CONFIG;
 			goto out;
 		}
 		tb_add(&url, "https://");

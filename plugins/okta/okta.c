@@ -72,6 +72,25 @@ check_token_url(const struct wif_host *h, const char *u)
 		    "https://example.okta.com/oauth2/default/v1/token", u);
 		return WIF_E_CONFIG;
 	}
+	/* the org server under any spelling a server would route to it:
+	 * a trailing slash, doubled slashes, any case */
+	{
+		char norm[64];
+		size_t n = 0;
+		const char *q;
+
+		for (q = path; *q && n + 1 < sizeof(norm); q++) {
+			if (*q == '/' && n > 0 && norm[n - 1] == '/')
+				continue;
+			norm[n++] = (char)(*q >= 'A' && *q <= 'Z' ?
+			    *q - 'A' + 'a' : *q);
+		}
+		norm[n] = '\0';
+		if (n > 1 && norm[n - 1] == '/')
+			norm[--n] = '\0';
+		if (strcmp(norm, "/oauth2/v1/token") == 0)
+			path = "/oauth2/v1/token";
+	}
 	if (strcmp(path, "/oauth2/v1/token") == 0) {
 		h->set_error(h, "token_url \"%s\" is Okta's org authorization "
 		    "server, whose signing keys are not published: its tokens "

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include <wif/provider.h>
@@ -57,7 +58,15 @@ static struct {
 	int n_req;
 	char log[8192];
 	struct wif_host *h;
+	int64_t clock;                  /* seconds; 0: the real clock */
 } FH;
+
+static inline int64_t
+fh_now(const struct wif_host *h)
+{
+	(void)h;
+	return FH.clock ? FH.clock : (int64_t)time(NULL);
+}
 
 static inline void
 fh_reset(void)
@@ -215,6 +224,7 @@ fh_host(const char *provider, const char *const *kv)
 	FH.h->http_header = fh_http_header;
 	FH.h->http_free = fh_http_free;
 	FH.h->log = fh_log;
+	FH.h->now = fh_now;
 	return FH.h;
 }
 

@@ -400,6 +400,23 @@ test_okta_config(void)
 	drive(OKTA, org, NULL, &o);
 	CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
 	HAS(o.err, "org authorization server");
+	{
+		/* other spellings of the org server are refused as well */
+		static const char *const urls[] = {
+			"https://example.okta.com/oauth2/v1/token/",
+			"https://example.okta.com//oauth2//v1/token",
+			"https://example.okta.com/OAuth2/V1/Token" };
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			const char *kvo[] = { "token_url", urls[i], "client_id",
+			    "c", "scope", "s", "client_secret_file", sec, NULL };
+
+			drive(OKTA, kvo, NULL, &o);
+			CU_ASSERT_EQUAL(o.init_rc, WIF_E_CONFIG);
+			HAS(o.err, "org authorization server");
+		}
+	}
 	drive(OKTA, noscope, NULL, &o);
 	HAS(o.err, "scope is required");
 	drive(OKTA, both, NULL, &o);
@@ -723,6 +740,12 @@ test_k8s_rotation(void)
 	HAS(wif_err_detail(), "still holds the token exchanged last");
 	CU_ASSERT_EQUAL(K8S->describe(st, note, sizeof(note)), WIF_OK);
 	HAS(note, "not rotated after");
+	/* kubelet rotates at last: the note goes with the next good read */
+	put("token", t1, 0644);
+	CU_ASSERT_EQUAL(K8S->fetch_identity_token(st, &req, &jwt), WIF_OK);
+	wif_secmem_free(jwt);
+	jwt = NULL;
+	CU_ASSERT_EQUAL(K8S->describe(st, note, sizeof(note)), WIF_E_NOT_FOUND);
 	K8S->destroy(st);
 }
 
@@ -779,6 +802,25 @@ test_k8s_token_request(void)
 		    "namespaces/ns2/serviceaccounts/bot/token");
 		HAS(FH.req[0].body, "\"expirationSeconds\":900");
 		run_free(&o);
+		/* they become the URL's authority: nothing else gets in */
+		{
+			static const char *const bad[][2] = {
+				{ "evil.test/x?", "443" }, { "h@evil.test", "443" },
+				{ "10.0.0.1", "443/../x" }, { "10.0.0.1", "0" },
+				{ "10.0.0.1", "65536" }, { "a b", "443" } };
+			size_t i;
+
+			for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+				setenv("KUBERNETES_SERVICE_HOST", bad[i][0], 1);
+				setenv("KUBERNETES_SERVICE_PORT", bad[i][1], 1);
+				fh_reset();
+				drive(K8S, kv2, NULL, &o);
+				CU_ASSERT_EQUAL(o.rc, WIF_E_CONFIG);
+				HAS(o.err, "are not a host and a port");
+				CU_ASSERT_EQUAL(FH.n_req, 0);
+				run_free(&o);
+			}
+		}
 		unsetenv("KUBERNETES_SERVICE_HOST");
 		unsetenv("KUBERNETES_SERVICE_PORT");
 	}
@@ -1488,6 +1530,153 @@ test_aws_chain(void)
 	aws_env(NULL, NULL, NULL);
 }
 
+/*
+ * What a review found: credentials without Expiration kept for ever, refused
+ * credentials kept after a 400, credentials with control characters sent as
+ * headers, an unchecked region from the environment, a role-name check that
+ * let anything with '+' through, an upper-case endpoint host signed in lower
+ * case but sent as written.
+ */
+static void
+test_aws_review(void)
+{
+	const char *jwt = mkjwt("{\"sub\":\"arn:aws:iam::1:role/app\"}");
+	const char *kv[] = { "region", "us-east-1", "credentials", "container", NULL };
+	const char *kvi[] = { "region", "us-east-1", "credentials", "imds", NULL };
+	const char *kve[] = { "sts_endpoint", "http://STS.Local.Test:9/", NULL };
+	const struct wif_host *h;
+	struct wif_fetch_request req;
+	struct run o;
+	void *st = NULL;
+	char *tok = NULL;
+
+	/* container credentials without Expiration: refetched within 15 min */
+	aws_env(NULL, NULL, NULL);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds", 1);
+	fh_reset();
+	FH.clock = 1800000000;
+	fh_push(WIF_OK, 200, "{\"AccessKeyId\":\"ASIA1\",\"SecretAccessKey\":\"s\","
+	    "\"Token\":\"T1\"}", NULL);
+	fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+	fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+	fh_push(WIF_OK, 200, "{\"AccessKeyId\":\"ASIA2\",\"SecretAccessKey\":\"s\","
+	    "\"Token\":\"T2\"}", NULL);
+	fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+	h = fh_host("aws", kv);
+	CU_ASSERT_EQUAL_FATAL(AWS->init(h, &st), WIF_OK);
+	fh_req_init(&req);
+	CU_ASSERT_EQUAL(AWS->fetch_identity_token(st, &req, &tok), WIF_OK);
+	wif_secmem_free(tok);
+	tok = NULL;
+	FH.clock += 60; /* still kept a minute later */
+	CU_ASSERT_EQUAL(AWS->fetch_identity_token(st, &req, &tok), WIF_OK);
+	wif_secmem_free(tok);
+	tok = NULL;
+	CU_ASSERT_EQUAL(FH.n_req, 3);
+	FH.clock += 15 * 60; /* not 15 minutes later */
+	CU_ASSERT_EQUAL(AWS->fetch_identity_token(st, &req, &tok), WIF_OK);
+	wif_secmem_free(tok);
+	tok = NULL;
+	CU_ASSERT_EQUAL(FH.n_req, 5);
+	CU_ASSERT_STRING_EQUAL(FH.req[3].url, "http://127.0.0.1:9/creds");
+	HAS(FH.req[4].headers, "Credential=ASIA2/");
+	AWS->destroy(st);
+	st = NULL;
+	FH.clock = 0;
+
+	/* ExpiredToken with HTTP 400: the credentials are fetched again */
+	fh_reset();
+	fh_push(WIF_OK, 200, "{\"AccessKeyId\":\"ASIA1\",\"SecretAccessKey\":\"s\","
+	    "\"Token\":\"T1\",\"Expiration\":\"2099-01-01T00:00:00Z\"}", NULL);
+	fh_push(WIF_OK, 400, sts_err("ExpiredToken", "The security token included in the request is expired"), NULL);
+	fh_push(WIF_OK, 200, "{\"AccessKeyId\":\"ASIA2\",\"SecretAccessKey\":\"s\","
+	    "\"Token\":\"T2\",\"Expiration\":\"2099-01-01T00:00:00Z\"}", NULL);
+	fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+	h = fh_host("aws", kv);
+	CU_ASSERT_EQUAL_FATAL(AWS->init(h, &st), WIF_OK);
+	CU_ASSERT_EQUAL(AWS->fetch_identity_token(st, &req, &tok), WIF_E_PROVIDER);
+	CU_ASSERT_EQUAL(AWS->fetch_identity_token(st, &req, &tok), WIF_OK);
+	wif_secmem_free(tok);
+	tok = NULL;
+	CU_ASSERT_EQUAL(FH.n_req, 4);
+	HAS(FH.req[3].headers, "Credential=ASIA2/");
+	AWS->destroy(st);
+	st = NULL;
+
+	/* a session token with a line break never becomes a header */
+	fh_reset();
+	fh_push(WIF_OK, 200, "{\"AccessKeyId\":\"ASIA1\",\"SecretAccessKey\":\"s\","
+	    "\"Token\":\"T1\\r\\nX-Evil: 1\",\"Expiration\":\"2099-01-01T00:00:00Z\"}", NULL);
+	drive(AWS, kv, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_PARSE);
+	HAS(o.err, "container credentials hold characters");
+	CU_ASSERT_EQUAL(FH.n_req, 1);
+	run_free(&o);
+	/* nor does one cut short by \u0000 */
+	fh_reset();
+	fh_push(WIF_OK, 200, "{\"AccessKeyId\":\"ASIA1\",\"SecretAccessKey\":\"s\","
+	    "\"Token\":\"T1\\u0000rest\",\"Expiration\":\"2099-01-01T00:00:00Z\"}", NULL);
+	drive(AWS, kv, NULL, &o);
+	CU_ASSERT_NOT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT_EQUAL(FH.n_req, 1);
+	run_free(&o);
+
+	/* a region from the environment is checked like a configured one */
+	aws_env("AKIDEXAMPLE", "SECRET-sekrit", NULL);
+	setenv("AWS_REGION", "us-east-1/../x", 1);
+	fh_reset();
+	drive(AWS, kve, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_E_CONFIG);
+	HAS(o.err, "from AWS_REGION");
+	CU_ASSERT_EQUAL(FH.n_req, 0);
+	run_free(&o);
+	/* the endpoint's host is sent as it is signed: in lower case */
+	setenv("AWS_REGION", "eu-west-1", 1);
+	fh_reset();
+	fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+	drive(AWS, kve, NULL, &o);
+	CU_ASSERT_EQUAL(o.rc, WIF_OK);
+	CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://sts.local.test:9/");
+	HAS(FH.req[0].headers, "/eu-west-1/sts/aws4_request");
+	run_free(&o);
+
+	/* IMDS role names: IAM's characters only */
+	aws_env(NULL, NULL, NULL);
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9/", 1);
+	{
+		static const char *const bad[] = { "a+../../x", "a=b/c", "..", ".",
+		    "x y", "r%2f", "0123456789012345678901234567890123456789"
+		    "01234567890123456789012345" };
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			fh_reset();
+			fh_push(WIF_OK, 200, "IMDSTOKEN", NULL);
+			fh_push(WIF_OK, 200, bad[i], NULL);
+			drive(AWS, kvi, NULL, &o);
+			if (o.rc != WIF_E_PARSE)
+				fprintf(stderr, "\n  role name \"%s\": rc %d, %s\n",
+				    bad[i], o.rc, o.err);
+			CU_ASSERT_EQUAL(o.rc, WIF_E_PARSE);
+			HAS(o.err, "unusable role name");
+			CU_ASSERT_EQUAL(FH.n_req, 2);
+			run_free(&o);
+		}
+		fh_reset();
+		fh_push(WIF_OK, 200, "IMDSTOKEN", NULL);
+		fh_push(WIF_OK, 200, "Role+=,.@_-1", NULL);
+		fh_push(WIF_OK, 200, "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAIMDS\","
+		    "\"SecretAccessKey\":\"s\",\"Token\":\"ITOKEN\",\"Expiration\":\"2099-01-01T00:00:00Z\"}", NULL);
+		fh_push(WIF_OK, 200, gwit_ok(jwt), NULL);
+		drive(AWS, kvi, NULL, &o);
+		CU_ASSERT_EQUAL(o.rc, WIF_OK);
+		CU_ASSERT_STRING_EQUAL(FH.req[2].url, "http://127.0.0.1:9/latest/meta-data/iam/security-credentials/Role%2B%3D%2C.%40_-1");
+		run_free(&o);
+	}
+	aws_env(NULL, NULL, NULL);
+}
+
 /* xml.h on its own */
 static void
 test_aws_xml(void)
@@ -1558,6 +1747,7 @@ main(void)
 		{ "aws: GetWebIdentityToken request (body, SigV4 headers, token, partitions)", test_aws_request },
 		{ "aws: STS errors with advice, refused XML, regions, config, no credentials", test_aws_errors },
 		{ "aws: credential chain (web identity, container, IMDSv2), kept credentials", test_aws_chain },
+		{ "aws: review fixes (no Expiration, refused credentials, control bytes, env region, host case, role names)", test_aws_review },
 		{ "aws: xml.h (entities, DTD refused, markup, bounds)", test_aws_xml },
 		{ NULL, NULL },
 	};

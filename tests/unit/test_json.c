@@ -351,6 +351,24 @@ test_build_refuses(void)
 	wif_json_free(NULL);
 }
 
+/* "\u0000" is valid JSON but cannot live in a C string: a token read
+ * through it would be cut short, so the string is refused. */
+static void
+test_nul_in_string_refused(void)
+{
+	static const char t[] = "{\"value\":\"eyJh\\u0000.tail\",\"ok\":\"a\\u0001b\"}";
+	struct wif_json *d = parse(t);
+	const char *s = "x";
+
+	CU_ASSERT_FATAL(d != NULL);
+	CU_ASSERT_EQUAL(wif_json_get_string(d, "/value", &s), WIF_E_PARSE);
+	CU_ASSERT_PTR_NULL(s);
+	CU_ASSERT_PTR_NOT_NULL(strstr(wif_err_detail(), "/value"));
+	CU_ASSERT_EQUAL(wif_json_get_string(d, "/ok", &s), WIF_OK);
+	CU_ASSERT_EQUAL(strlen(s), 3);
+	wif_json_free(d);
+}
+
 static const struct cu_test tests[] = {
 	{ "parse: objects, arrays, bare values, whitespace", test_parse_accepts },
 	{ "parse: trailing data, truncation, non-JSON, bad UTF-8", test_parse_refuses },
@@ -358,6 +376,7 @@ static const struct cu_test tests[] = {
 	{ "parse: 1 MiB input limit", test_size_limit },
 	{ "pointers: RFC 6901 escapes, indexes, absent, wrong type", test_pointers },
 	{ "get_int: integers only, range checked", test_get_int },
+	{ "a string holding \\u0000 is refused", test_nul_in_string_refused },
 	{ "parse errors never quote the document", test_parse_error_hides_content },
 	{ "build and serialize compactly, round trip", test_build_serialize },
 	{ "build: bad arguments refused", test_build_refuses },
