@@ -12,14 +12,16 @@
  *   MOCK_REFUSE     entry refuses the host's major
  * Behaviour of the good one, from its config section: `jwt` (returned as
  * is), `jwt_file` (read through host->read_file each fetch), `fail`
- * (returns WIF_E_PROVIDER with that text as error detail), and detect()
- * answers $MOCK_DETECT ("0" = not here).
+ * (returns WIF_E_PROVIDER with that text as error detail), `sleep_ms`
+ * (each fetch first sleeps that long: a slow identity provider), and
+ * detect() answers $MOCK_DETECT ("0" = not here).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <wif/provider.h>
 
@@ -62,6 +64,16 @@ mock_fetch(void *state, const struct wif_fetch_request *req, char **jwt)
 
 	*jwt = NULL;
 	st->fetches++;
+	{
+		int64_t ms;
+
+		if (h->config_int(h, "sleep_ms", &ms) == WIF_OK && ms > 0) {
+			struct timespec ts = { (time_t)(ms / 1000),
+			    (long)(ms % 1000) * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
 	if (h->config_string(h, "fail", &v) == WIF_OK) {
 		h->set_error(h, "%s", v);
 		return WIF_E_PROVIDER;
@@ -120,6 +132,7 @@ static const struct wif_option mock_options[] = {
 	{ "fail", WIF_OPT_STRING, 0, "fail every fetch with this message" },
 	{ "fail_init", WIF_OPT_STRING, 0, "fail init with this message" },
 	{ "count", WIF_OPT_INT, 0, "an integer, unused" },
+	{ "sleep_ms", WIF_OPT_INT, 0, "sleep this long in each fetch" },
 	{ NULL, 0, 0, NULL },
 };
 

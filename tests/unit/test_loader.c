@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
+#include "core.h"
 #include "cutest.h"
 #include "err.h"
 #include "loader.h"
@@ -345,6 +349,82 @@ test_plugins_held_together_stay_distinct(void)
 		wif_loader_unload(h.p[i]);
 }
 
+struct slow_fetch {
+	struct wif_core *core;
+	int rc;
+	volatile int started;
+};
+
+static void *
+slow_fetch_main(void *arg)
+{
+	struct slow_fetch *f = arg;
+	struct wif_identity *id = NULL;
+
+	f->started = 1;
+	f->rc = wif_core_fetch_identity(f->core, "slow", 0, NULL, &id);
+	if (f->rc != WIF_OK)
+		fprintf(stderr, "\n  fetch: %s\n", wif_err_detail());
+	wif_identity_free(id);
+	return NULL;
+}
+
+/*
+ * A plugin that is not thread safe is busy for the whole of a fetch; asking
+ * it to describe itself then must not wait for the fetch (wifd answers
+ * status on its event loop): the core says "fetching" instead.
+ */
+static void
+test_describe_never_waits_for_a_fetch(void)
+{
+	char dir[] = "/tmp/wif-loader-XXXXXX", path[PATH_MAX], buf[200];
+	struct slow_fetch f = { NULL, -1, 0 };
+	struct timespec ts = { 0, 20 * 1000000L };
+	pthread_t th;
+	FILE *fp;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/wif.conf", dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp = fopen(path, "w"));
+	fprintf(fp, "wif = { provider_dir = \"%s\"; };\n"
+	    "profiles = ( { name = \"slow\"; source = ( { provider = \"mock\"; "
+	    "sleep_ms = 1500; jwt = \"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9."
+	    "eyJpc3MiOiJodHRwczovL2lzc3Vlci50ZXN0Iiwic3ViIjoidGVzdCIsImF1ZCI6"
+	    "Imh0dHBzOi8vYXBpLmFudGhyb3BpYy5jb20iLCJleHAiOjQxMDI0NDQ4MDAsImlh"
+	    "dCI6MTcwMDAwMDAwMH0.c2ln\"; } ); exchange = { type = \"anthropic\"; "
+	    "federation_rule_id = \"fdrl_x\"; organization_id = "
+	    "\"00000000-0000-4000-8000-000000000001\"; "
+	    "service_account_id = \"svac_x\"; }; } );\n", mock_dir());
+	fclose(fp);
+	chmod(path, 0600); /* it holds an inline jwt */
+	if (wif_core_open(path, &f.core) != WIF_OK)
+		fprintf(stderr, "\n  %s\n", wif_err_detail());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.core);
+	/* sources start with their first fetch: nothing to say yet */
+	CU_ASSERT_EQUAL(wif_core_describe_source(f.core, "slow", 0, buf,
+	    sizeof(buf)), WIF_E_NOT_FOUND);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, slow_fetch_main, &f), 0);
+	/* wait until the fetch holds the source (bounded: 1 s) */
+	for (i = 0; i < 50; i++) {
+		nanosleep(&ts, NULL);
+		if (wif_core_describe_source(f.core, "slow", 0, buf,
+		    sizeof(buf)) == WIF_OK && strcmp(buf, "mock: 1 fetches") != 0 &&
+		    strcmp(buf, "mock: 0 fetches") != 0)
+			break;
+	}
+	/* answered while the fetch still runs, not after it */
+	CU_ASSERT_STRING_EQUAL(buf, "fetching an identity token");
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(f.rc, WIF_OK);
+	CU_ASSERT_EQUAL(wif_core_describe_source(f.core, "slow", 0, buf,
+	    sizeof(buf)), WIF_OK);
+	CU_ASSERT_STRING_EQUAL(buf, "mock: 1 fetches");
+	wif_core_close(f.core);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 test_scan_missing_dir(void)
 {
@@ -370,6 +450,7 @@ static const struct cu_test tests[] = {
 	{ "env override ignored for root/setuid", test_env_override_only_unprivileged },
 	{ "every built plugin loads", test_every_built_plugin_loads },
 	{ "plugins held together stay distinct", test_plugins_held_together_stay_distinct },
+	{ "describe never waits for a fetch", test_describe_never_waits_for_a_fetch },
 	{ "scan of a missing directory", test_scan_missing_dir },
 	{ NULL, NULL },
 };
