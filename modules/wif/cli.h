@@ -30,6 +30,18 @@ int cmd_env(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
+struct wif_token;
+/* `wif exec --refresh` (cmd_exec_refresh.c): run argv[0] with $WIF_TOKEN_FILE
+ * kept fresh; returns the child's exit status. */
+int cli_exec_refresh(const char *profile, int min_valid, const char *token_file,
+                     int json, char **argv);
+/* A token as `wif token` gets it (cmd_token.c), asking the cache for ask
+ * seconds and requiring min_valid; the error goes into msg (never a token),
+ * the served profile into profile_out.  Returns a CLI exit code. */
+int cli_exec_fetch(const char *profile, int min_valid, int ask,
+                   struct wif_token **tok, char *profile_out, size_t plen,
+                   char *msg, size_t msglen);
+
 /* Print "wif: <what>: <detail>" for rc to stderr; returns exit. */
 int cli_fail(int exit_code, int rc, const char *what);
 /* Resolve the credential sources (wif.conf or zero-config) and open the

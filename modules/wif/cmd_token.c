@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,45 @@ struct token_opts {
 	int min_valid;
 	enum fmt fmt;
 	int force;
+	/* exec: --refresh, --token-file, --format given */
+	int refresh;
+	const char *token_file;
+	int fmt_given;
+	/* Messages: "wif: <what>: ..." on stderr, or, when msg is set, the
+	 * text after that prefix into msg (exec --refresh logs it itself). */
+	const char *what;
+	char *msg;
+	size_t msglen;
 };
+
+static void say(const struct token_opts *, const char *, ...)
+    WIF_PRINTF(2, 3);
+
+static void
+say(const struct token_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (o->msg != NULL) {
+		vsnprintf(o->msg, o->msglen, fmt, ap);
+	} else {
+		fprintf(stderr, "wif: %s: ", o->what != NULL ? o->what : "token");
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
+/* cli_fail() through say(). */
+static int
+say_fail(const struct token_opts *o, int exit_code, int rc)
+{
+	const char *d = wif_err_detail();
+
+	say(o, "%s", d[0] != '\0' ? d : wif_strerror(rc));
+	return exit_code;
+}
 
 static int
 parse_min_valid(const char *s, int *out)
@@ -51,7 +90,7 @@ parse_min_valid(const char *s, int *out)
  * there is no daemon and local mode should run.
  */
 static int
-daemon_token(const struct token_opts *o, struct wif_token **tok,
+daemon_token(const struct token_opts *o, int ask, struct wif_token **tok,
              const char **profile_out, int *ex)
 {
 	static char served[160];
@@ -66,15 +105,14 @@ daemon_token(const struct token_opts *o, struct wif_token **tok,
 		return 0;
 	if (wif_open(NULL, WIF_OPEN_NO_FALLBACK, &h) != WIF_OK)
 		return 0;
-	r = wif_get_token(h, o->profile, o->min_valid, &c);
+	r = wif_get_token(h, o->profile, ask, &c);
 	if (r == WIF_E_NO_DAEMON) {
 		log_debug("%s; running the core in-process", wif_error(h));
 		wif_close(h);
 		return 0;
 	}
 	if (r != WIF_OK) {
-		fprintf(stderr, "wif: token: wifd (%s): %s\n",
-		    wif_client_socket(h), wif_error(h));
+		say(o, "wifd (%s): %s", wif_client_socket(h), wif_error(h));
 		wif_close(h);
 		*ex = CLI_EXIT_FAIL;
 		return 1;
@@ -88,7 +126,7 @@ daemon_token(const struct token_opts *o, struct wif_token **tok,
 	    NULL) {
 		free(t);
 		wif_credential_free(c);
-		fprintf(stderr, "wif: token: out of memory\n");
+		say(o, "out of memory");
 		return 1;
 	}
 	t->access_token_len = strlen(t->access_token);
@@ -101,40 +139,42 @@ daemon_token(const struct token_opts *o, struct wif_token **tok,
 }
 
 /* wifd, else resolve + local mode: the token, or a printed error and an
- * exit code. */
+ * exit code.  ask is the min_valid asked of the cache (exec --refresh asks
+ * for more than it requires, to get a newer token than the one it holds);
+ * only o->min_valid is required of the answer. */
 static int
-get_token(const struct token_opts *o, struct wif_resolution *res,
-          struct wif_token **tok, const char **profile_out)
+fetch_token(const struct token_opts *o, int ask, struct wif_resolution *res,
+            struct wif_token **tok, const char **profile_out)
 {
 	const char *from = NULL, *profile = NULL;
 	int64_t rem;
 	int r, ex;
 
 	memset(res, 0, sizeof(*res));
-	if (daemon_token(o, tok, &profile, &ex)) {
+	if (daemon_token(o, ask, tok, &profile, &ex)) {
 		*profile_out = profile;
 		if (ex != CLI_EXIT_OK)
 			return ex;
 		goto check;
 	}
 	if ((r = wif_resolve(cli_config_path, o->profile, res)) != WIF_OK)
-		return cli_fail(r == WIF_E_NO_CREDENTIALS ? CLI_EXIT_CONFIG :
-		    CLI_EXIT_FAIL, r, "token");
+		return say_fail(o, r == WIF_E_NO_CREDENTIALS ? CLI_EXIT_CONFIG :
+		    CLI_EXIT_FAIL, r);
 	profile = wif_local_profile(res);
 	*profile_out = profile;
-	if ((r = wif_local_token(res, profile, o->min_valid,
+	if ((r = wif_local_token(res, profile, ask,
 	    o->force ? WIF_LOCAL_FORCE : 0, tok, &from)) != WIF_OK)
-		return cli_fail(r == WIF_E_CONFIG ? CLI_EXIT_CONFIG : CLI_EXIT_FAIL,
-		    r, "token");
+		return say_fail(o, r == WIF_E_CONFIG ? CLI_EXIT_CONFIG :
+		    CLI_EXIT_FAIL, r);
 check:
 	/* Even a token just issued can fall short of --min-valid: the server
 	 * decides the lifetime.  A consumer asking for a guarantee gets an
 	 * error, never a token that breaks its assumption. */
 	rem = (*tok)->expires_at - wif_clock_now();
 	if (o->min_valid > 0 && rem < o->min_valid) {
-		fprintf(stderr, "wif: token: profile %s: the freshest token is "
+		say(o, "profile %s: the freshest token is "
 		    "valid for %lld s, less than --min-valid %d (the server "
-		    "issued it for %lld s); ask for less\n", profile,
+		    "issued it for %lld s); ask for less", profile,
 		    (long long)rem, o->min_valid,
 		    (long long)((*tok)->expires_at - (*tok)->obtained_at));
 		wif_token_free(*tok);
@@ -142,6 +182,13 @@ check:
 		return CLI_EXIT_FAIL;
 	}
 	return CLI_EXIT_OK;
+}
+
+static int
+get_token(const struct token_opts *o, struct wif_resolution *res,
+          struct wif_token **tok, const char **profile_out)
+{
+	return fetch_token(o, o->min_valid, res, tok, profile_out);
 }
 
 /* A single-quoted shell word. */
@@ -191,7 +238,8 @@ print_token(const struct wif_token *t, enum fmt fmt, const char *profile)
 }
 
 /* Common options of token/env/exec; returns -1 on a usage error.  With
- * want_command the arguments after the options are a command (exec),
+ * want_command the arguments after the options are a command (exec, which
+ * also takes --refresh, --token-file and --format raw|json with --refresh),
  * otherwise there must be none. */
 static int
 parse_opts(int argc, char **argv, struct token_opts *o, int allow_format,
@@ -202,6 +250,8 @@ parse_opts(int argc, char **argv, struct token_opts *o, int allow_format,
 		{ "min-valid", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "refresh", no_argument, NULL, 'R' },
+		{ "token-file", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -220,8 +270,18 @@ parse_opts(int argc, char **argv, struct token_opts *o, int allow_format,
 		case 'F':
 			o->force = 1;
 			break;
+		case 'R':
+			if (!want_command)
+				goto bad;
+			o->refresh = 1;
+			break;
+		case 'T':
+			if (!want_command)
+				goto bad;
+			o->token_file = optarg;
+			break;
 		case 'f':
-			if (!allow_format)
+			if (!allow_format && !want_command)
 				goto bad;
 			if (strcmp(optarg, "raw") == 0) o->fmt = FMT_RAW;
 			else if (strcmp(optarg, "json") == 0) o->fmt = FMT_JSON;
@@ -232,10 +292,29 @@ parse_opts(int argc, char **argv, struct token_opts *o, int allow_format,
 				    "header (got \"%s\")\n", optarg);
 				return -1;
 			}
+			o->fmt_given = 1;
 			break;
 		default:
 			goto bad;
 		}
+	}
+	/* exec: the token file's options mean something with --refresh only,
+	 * and the file is raw or json. */
+	if (want_command && !o->refresh && (o->fmt_given || o->token_file)) {
+		fprintf(stderr, "wif: exec: --format and --token-file go with "
+		    "--refresh (the token file); plain exec sets "
+		    "ANTHROPIC_AUTH_TOKEN\n");
+		goto bad;
+	}
+	if (o->refresh && o->force) {
+		fprintf(stderr, "wif: exec: --force does not go with --refresh "
+		    "(every refresh asks for a newer token anyway)\n");
+		goto bad;
+	}
+	if (want_command && o->fmt != FMT_RAW && o->fmt != FMT_JSON) {
+		fprintf(stderr, "wif: exec: the token file's --format is raw or "
+		    "json\n");
+		goto bad;
 	}
 	if (want_command ? optind < argc : optind == argc)
 		return 0;
@@ -292,11 +371,43 @@ cmd_env(int argc, char **argv)
 	return token_or_env(argc, argv, 1);
 }
 
+/*
+ * exec --refresh (cmd_exec_refresh.c) gets its tokens here: the same path as
+ * `wif token` (wifd, else the core in-process).  Errors go into msg, not to
+ * stderr; profile_out gets the profile that was served.
+ */
+int
+cli_exec_fetch(const char *profile, int min_valid, int ask,
+               struct wif_token **tok, char *profile_out, size_t plen,
+               char *msg, size_t msglen)
+{
+	struct token_opts o;
+	struct wif_resolution res;
+	const char *served = NULL;
+	int ex;
+
+	memset(&o, 0, sizeof(o));
+	o.profile = profile;
+	o.min_valid = min_valid;
+	o.what = "exec";
+	o.msg = msg;
+	o.msglen = msglen;
+	msg[0] = '\0';
+	*tok = NULL;
+	ex = fetch_token(&o, ask, &res, tok, &served);
+	snprintf(profile_out, plen, "%s", served != NULL ? served :
+	    profile != NULL ? profile : "default");
+	wif_resolution_free(&res);
+	return ex;
+}
+
 int
 cmd_exec(int argc, char **argv)
 {
 	static const char usage[] = "wif exec [-p PROFILE] [--min-valid S] -- "
-	    "COMMAND [ARG...]";
+	    "COMMAND [ARG...]\n"
+	    "       wif exec --refresh [-p PROFILE] [--min-valid S] "
+	    "[--token-file PATH] [--format raw|json] -- COMMAND [ARG...]";
 	struct token_opts o;
 	struct wif_resolution res;
 	struct wif_token *t = NULL;
@@ -305,6 +416,9 @@ cmd_exec(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o, 0, 1, usage) != 0)
 		return CLI_EXIT_USAGE;
+	if (o.refresh)
+		return cli_exec_refresh(o.profile, o.min_valid, o.token_file,
+		    o.fmt == FMT_JSON, argv + optind);
 	if ((ex = get_token(&o, &res, &t, &profile)) != CLI_EXIT_OK)
 		goto out;
 	if (getenv("ANTHROPIC_API_KEY") != NULL) {

@@ -7,6 +7,6 @@ modules_wif_wif_LDADD = libwifclient.la
 pkglibexec_PROGRAMS = modules/wif/wif-cli
 modules_wif_wif_cli_SOURCES = modules/wif/main.c modules/wif/cli.h modules/wif/util.c \
 	modules/wif/cmd_config.c modules/wif/cmd_identity.c \
-	modules/wif/cmd_token.c modules/wif/cmd_status.c
+	modules/wif/cmd_token.c modules/wif/cmd_exec_refresh.c modules/wif/cmd_status.c
 modules_wif_wif_cli_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 modules_wif_wif_cli_LDADD = libwifcore.la $(JSONC_LIBS)

@@ -76,6 +76,7 @@ class State:
         self.log_f = open(log_path, "a", encoding="utf-8") if log_path else None
         self.io_lock = threading.Lock()
         self.port = 0
+        self.token_lifetime = None  # --token-lifetime: every token's expires_in
         self._clear()
 
     def _clear(self):
@@ -329,6 +330,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise V.BadRequest("body: not valid JSON", "not_json")
             body = V.check_request(st.cfg, parsed)
             info = st.ex.exchange(body)
+            if st.token_lifetime is not None:
+                info = dict(info, expires_in=st.token_lifetime)
         except V.BadRequest as e:
             rec["outcome"] = "invalid:" + e.code
             st.record(rec, "exchange")
@@ -560,13 +563,20 @@ def main(argv):
     ap.add_argument("--record")
     ap.add_argument("--log")
     ap.add_argument("--error-style", choices=("api", "rfc6749"))
+    ap.add_argument("--token-lifetime", type=int, metavar="S",
+                    help="issue every token for S seconds (1..86400), ignoring the rule and the "
+                         "60 s minimum: for tests of refresh timing; default: the rule's lifetime")
     a = ap.parse_args(argv)
+    if a.token_lifetime is not None and not 1 <= a.token_lifetime <= 86400:
+        sys.stderr.write("anthropic_emulator: --token-lifetime must be 1..86400\n")
+        return 2
     try:
         cfg = V.load_config(a.config)
     except (OSError, V.ConfigError, ValueError, TypeError, KeyError) as e:
         sys.stderr.write("anthropic_emulator: config %s: %s\n" % (a.config, e))
         return 2
     state = State(cfg, a.record, a.log, a.error_style)
+    state.token_lifetime = a.token_lifetime
     srv = Server(("127.0.0.1", a.port), state)
     state.port = srv.server_address[1]
 

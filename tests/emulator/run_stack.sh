@@ -7,6 +7,8 @@
 #
 # WIF_EMU_JWKS=inline (default) | url | discovery: how emu.json names the
 # issuer's keys (inline JWKS, explicit jwks_url, or OIDC discovery).
+# WIF_EMU_TOKEN_LIFETIME=S: the emulator issues every token for S seconds
+# (its --token-lifetime; default: the rule's 600 s).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -90,7 +92,8 @@ with open(os.path.join(d, "emu.json"), "w") as f:
     json.dump(cfg, f, indent=1)
 PY
 	"$py" "$here/anthropic_emulator.py" --config "$dir/emu.json" --port 0 --port-file "$dir/emu.port" \
-		--record "$dir/exchanges.jsonl" --log "$dir/emu.log" </dev/null >"$dir/emu.stderr" 2>&1 &
+		--record "$dir/exchanges.jsonl" --log "$dir/emu.log" \
+		${WIF_EMU_TOKEN_LIFETIME:+--token-lifetime "$WIF_EMU_TOKEN_LIFETIME"} </dev/null >"$dir/emu.stderr" 2>&1 &
 	emu_pid=$!
 	if ! wait_file "$dir/emu.port"; then
 		echo "$0: the emulator did not start (see $dir/emu.stderr)" >&2
