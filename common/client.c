@@ -49,6 +49,7 @@ struct wif_handle {
 	int timeout_ms;
 	unsigned flags;
 	int fd;                         /* kept connection, or -1 */
+	int answered;                   /* the last call got wifd's reply */
 	char err[1024];
 };
 
@@ -126,6 +127,12 @@ const char *
 wif_client_socket(const wif_handle *h)
 {
 	return h->path;
+}
+
+int
+wif_client_answered(const wif_handle *h)
+{
+	return h->answered;
 }
 
 static int
@@ -237,6 +244,7 @@ roundtrip(wif_handle *h, int fd, char *req, size_t len, char **bufp,
 	*bufp = NULL;
 	*whole = 0;
 	*none = 1;
+	h->answered = 0;
 	h->err[0] = '\0';
 	while (off < len) {
 		n = send(fd, req + off, len - off, MSG_NOSIGNAL);
@@ -299,6 +307,7 @@ roundtrip(wif_handle *h, int fd, char *req, size_t len, char **bufp,
 		r = fail(h, WIF_E_PROTOCOL, "wifd's reply has no status");
 		goto out;
 	}
+	h->answered = 1;
 	if (strcmp(st, "ok") != 0) {
 		const char *e = wif_wire_get(m, "error");
 		if (wif_wire_get_i64(m, "rc", &rc64) != 0 || rc64 >= 0 ||

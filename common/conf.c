@@ -1323,7 +1323,7 @@ static void
 parse_wif(struct errs *e, struct wif_config *cfg, const config_setting_t *g)
 {
 	static const char *const keys[] = { "provider_dir", "socket", "refresh",
-	    "http", "audit", "log_level", "metrics_listen", NULL };
+	    "http", "audit", "log_level", "metrics_listen", "session_dir", NULL };
 	static const char *const audits[] = { "syslog", "stderr", "none", NULL };
 	static const char *const levels[] = { "err", "warning", "notice", "info",
 	    "debug", NULL };
@@ -1349,6 +1349,14 @@ parse_wif(struct errs *e, struct wif_config *cfg, const config_setting_t *g)
 			    "must be an absolute path; the default is %s",
 			    WIF_DEFAULT_SOCKET);
 	}
+	if (opt_string(e, g, "session_dir", "wif", &cfg->session_dir) > 0 &&
+	    (cfg->session_dir[0] != '/' || strcmp(cfg->session_dir, "/") == 0 ||
+	    strstr(cfg->session_dir, "/../") != NULL ||
+	    strstr(cfg->session_dir, "/./") != NULL))
+		ERR(e, config_setting_get_member(g, "session_dir"), "wif: "
+		    "session_dir \"%.80s\" must be an absolute path other than / "
+		    "without . or .. components; the default is %s",
+		    cfg->session_dir, WIF_DEFAULT_SESSION_DIR);
 	parse_refresh(e, g, "wif", &cfg->advisory, &cfg->mandatory);
 	if ((h = config_setting_get_member(g, "http")) != NULL)
 		parse_http(e, cfg, h);
@@ -1504,6 +1512,7 @@ wif_config_free(struct wif_config *cfg)
 	free(cfg->audit);
 	free(cfg->log_level);
 	free(cfg->metrics_listen);
+	free(cfg->session_dir);
 	if ((pv = cfg->priv) != NULL) {
 		for (i = 0; i < pv->n; i++) {
 			config_destroy(pv->trees[i]);

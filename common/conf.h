@@ -106,6 +106,7 @@ struct wif_config {
 	char *audit;                  /* "syslog" | "stderr" | "none" | absolute path */
 	char *log_level;              /* wif.log_level or NULL */
 	char *metrics_listen;         /* "unix:/path" | "127.0.0.1:PORT" | ... or NULL */
+	char *session_dir;            /* wif.session_dir or NULL (WIF_DEFAULT_SESSION_DIR) */
 	struct wif_config_profile *profiles; size_t n_profiles;
 	char **warnings; size_t n_warnings; /* non-fatal findings, "FILE:LINE: ..." */
 	void *priv;                   /* libconfig trees */

@@ -65,17 +65,16 @@ json_str(char *out, size_t len, const char *s)
 	return o;
 }
 
-static int
-format(const struct wif_config_sink *s, const char *profile,
-       const struct wif_token *t, char *out, size_t len, size_t *n)
+int
+wif_sink_render(const char *f, const char *what, const char *profile,
+                const struct wif_token *t, char *out, size_t len, size_t *n)
 {
-	const char *f = s->format != NULL ? s->format : "raw";
 	char tok[8192], prof[512];
 	int64_t now = (int64_t)time(NULL);
 	int w;
 
 	if (t->access_token_len >= sizeof(tok) / 2)
-		return wif_err(WIF_E_TOO_BIG, "sink %s: token too large", s->path);
+		return wif_err(WIF_E_TOO_BIG, "sink %s: token too large", what);
 	json_str(tok, sizeof(tok), t->access_token);
 	json_str(prof, sizeof(prof), profile);
 	if (strcmp(f, "raw") == 0)
@@ -94,13 +93,13 @@ format(const struct wif_config_sink *s, const char *profile,
 		    tok, (long long)t->expires_at);
 	else
 		return wif_err(WIF_E_CONFIG, "sink %s: unknown format %s (raw, "
-		    "json, env, anthropic-credentials)", s->path, f);
+		    "json, env, anthropic-credentials)", what, f);
 	wif_wipe(tok, sizeof(tok));
 	if (w < 0 || (size_t)w >= len)
-		return wif_err(WIF_E_TOO_BIG, "sink %s: token too large", s->path);
+		return wif_err(WIF_E_TOO_BIG, "sink %s: token too large", what);
 	if (strcmp(f, "env") == 0 && strchr(t->access_token, '\'') != NULL)
 		return wif_err(WIF_E_PARSE, "sink %s: the token contains a quote",
-		    s->path);
+		    what);
 	*n = (size_t)w;
 	return WIF_OK;
 }
@@ -130,7 +129,8 @@ wif_sink_write(const struct wif_config_sink *s, const char *profile,
 		return r;
 	if ((buf = wif_secmem_alloc(SINK_MAX)) == NULL)
 		return wif_err(WIF_E_NOMEM, "out of memory");
-	if ((r = format(s, profile, t, buf, SINK_MAX, &n)) == WIF_OK &&
+	if ((r = wif_sink_render(s->format != NULL ? s->format : "raw", s->path,
+	    profile, t, buf, SINK_MAX, &n)) == WIF_OK &&
 	    (r = wif_write_file_atomic(s->path, buf, n,
 	    (mode_t)(s->mode > 0 ? s->mode : 0600), uid, gid)) != WIF_OK)
 		r = wif_err_prefix(r, "sink");

@@ -24,5 +24,11 @@ int wif_sink_write(const struct wif_config_sink *s, const char *profile,
                    const struct wif_token *t);
 /* Remove the sink's file (flush/revoke); absent is fine. */
 int wif_sink_remove(const struct wif_config_sink *s);
+/* The bytes a sink of format f (raw, json, env, anthropic-credentials)
+ * holds for t, into out (len bytes, secure memory advised); what names the
+ * destination in errors. */
+int wif_sink_render(const char *f, const char *what, const char *profile,
+                    const struct wif_token *t, char *out, size_t len,
+                    size_t *n);
 
 #endif

@@ -3,6 +3,7 @@
 set -euo pipefail
 PKGS=(build-essential autoconf automake libtool pkg-config
       libcurl4-openssl-dev libssl-dev libjson-c-dev libconfig-dev libcunit1-dev libpam0g-dev
+      libpam-wrapper pamtester libpamtest0-dev
       python3 python3-jwt python3-cryptography python3-kubernetes python3-grpcio python3-protobuf python3-botocore
       openssl ca-certificates curl
       clang libclang-rt-14-dev)

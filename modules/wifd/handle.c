@@ -80,9 +80,9 @@ deny(struct wifd *d, struct wif_peer *peer, const char *profile,
  * named one; else "default" when allowed; else the only allowed one.
  * Under cfg_lock (read).  NULL with the reply written when none.
  */
-static const struct wif_config_profile *
-pick_profile(struct wifd *d, struct wif_peer *peer, const char *name,
-             char *out, size_t *len)
+const struct wif_config_profile *
+wifd_pick_profile(struct wifd *d, struct wif_peer *peer, const char *name,
+                  char *out, size_t *len)
 {
 	const struct wif_config *cfg = wif_core_config(d->core);
 	const struct wif_config_profile *cp, *only = NULL;
@@ -156,7 +156,7 @@ op_token(struct wifd *d, struct wif_peer *peer,
 		return 0;
 	}
 	pthread_rwlock_rdlock(&d->cfg_lock);
-	cp = pick_profile(d, peer, wif_wire_get(req, "profile"), out, len);
+	cp = wifd_pick_profile(d, peer, wif_wire_get(req, "profile"), out, len);
 	if (cp != NULL) {
 		snprintf(profile, sizeof(profile), "%s", cp->name);
 		pol.advisory = cp->advisory;
@@ -396,6 +396,11 @@ wifd_handle(struct wifd *d, struct wif_peer *peer,
 	if (strcmp(op, "status") == 0) {
 		op_status(d, peer, out, len);
 		return 0;
+	}
+	if (strcmp(op, "session_open") == 0 || strcmp(op, "session_close") == 0) {
+		if (!may_block)
+			return 1;
+		return wifd_session_op(d, peer, req, op[8] == 'o', out, len);
 	}
 	if (strcmp(op, "reload") == 0 || strcmp(op, "flush") == 0) {
 		if (!may_block)

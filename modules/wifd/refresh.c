@@ -137,6 +137,7 @@ wifd_refresh_cb(void *arg, const char *profile, unsigned flags,
 		ev.expires_at = (*out)->expires_at;
 		ev.result = "ok";
 		deliver_sinks(cp, *out);
+		wifd_sessions_deliver(d, cp, *out);
 	} else {
 		ev.event = "refresh_fail";
 		ev.result = saved;
@@ -209,6 +210,7 @@ wifd_reload(struct wifd *d)
 	old = d->core;
 	d->core = nc;
 	wifd_profiles_sync(d);
+	wifd_sessions_sync(d);
 	pthread_rwlock_unlock(&d->cfg_lock);
 	wif_core_close(old);
 	if (wif_audit_reopen(d->audit) != WIF_OK)

@@ -818,6 +818,7 @@ main(int argc, char **argv)
 	d.refresh_tick_ms = 1000;
 	pthread_rwlock_init(&d.cfg_lock, NULL);
 	pthread_mutex_init(&d.prof_mu, NULL);
+	pthread_mutex_init(&d.sess_mu, NULL);
 	pthread_mutex_init(&d.stop_mu, NULL);
 	pthread_cond_init(&d.stop_cv, NULL);
 	if ((r = wif_core_open(d.config_path, &d.core)) != WIF_OK ||
@@ -845,6 +846,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	wifd_profiles_sync(&d);
+	snprintf(d.session_dir, sizeof(d.session_dir), "%s",
+	    wif_core_config(d.core)->session_dir != NULL ?
+	    wif_core_config(d.core)->session_dir : WIF_DEFAULT_SESSION_DIR);
+	wifd_sessions_restore(&d);
+	if (d.n_sessions > 0) {
+		pthread_rwlock_rdlock(&d.cfg_lock);
+		wifd_sessions_sync(&d);
+		pthread_rwlock_unlock(&d.cfg_lock);
+	}
 
 	memset(&L, 0, sizeof(L));
 	L.d = &d;
@@ -883,6 +893,7 @@ main(int argc, char **argv)
 		unlink(L.socket_path);
 	close(L.lfd);
 	wif_cache_free(d.cache);
+	wifd_sessions_free(&d); /* their files stay: a restart resumes them */
 	{
 		struct wifd_profile *p, *next;
 		for (p = d.profiles; p != NULL; p = next) {

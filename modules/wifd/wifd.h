@@ -48,6 +48,10 @@ struct wifd {
 	int refresh_tick_ms;            /* refresher period */
 	int metrics_fd;                 /* wif.metrics_listen, or -1 */
 	uint64_t connections;
+	char session_dir[4096];         /* wif.session_dir, fixed at start */
+	pthread_mutex_t sess_mu;        /* after cfg_lock when both */
+	struct wifd_session *sessions;  /* session.c */
+	int n_sessions;
 };
 
 /* handle.c: one parsed request -> a framed reply in out (len set).
@@ -55,6 +59,24 @@ struct wifd {
 int wifd_handle(struct wifd *d, struct wif_peer *peer,
                 const struct wif_wire_msg *req, int may_block, char *out,
                 size_t *len);
+/* The profile a request names, or the one peer may use (under cfg_lock,
+ * read); NULL with an error reply (and a denial audited) when none. */
+const struct wif_config_profile *wifd_pick_profile(struct wifd *d,
+    struct wif_peer *peer, const char *name, char *out, size_t *len);
+
+/* session.c: pam_wif's sessions (op=session_open/session_close, on a
+ * worker), their files kept fresh by the refresh callback. */
+int wifd_session_op(struct wifd *d, struct wif_peer *peer,
+                    const struct wif_wire_msg *req, int open, char *out,
+                    size_t *len);
+void wifd_sessions_deliver(struct wifd *d,
+                           const struct wif_config_profile *cp,
+                           const struct wif_token *t);
+void wifd_sessions_sync(struct wifd *d);
+void wifd_sessions_restore(struct wifd *d);
+void wifd_sessions_free(struct wifd *d);
+int wifd_sessions_count(struct wifd *d, uid_t uid, int all);
+
 /* A framed error reply. */
 void wifd_reply_error(char *out, size_t *len, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
