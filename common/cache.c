@@ -80,6 +80,7 @@ classify(const struct wif_token *t, int64_t now, int advisory, int mandatory,
 	if (t->expires_at <= 0)
 		return SERVE;
 	remaining = t->expires_at - now;
+	min_valid = wif_token_min_valid(t, min_valid);
 	if (remaining <= mandatory || remaining < min_valid)
 		return REFRESH;
 	return remaining > advisory ? SERVE : SERVE_AND_REFRESH;

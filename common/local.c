@@ -193,6 +193,7 @@ fresh(const struct wif_token *t, const struct record *rec, int min_valid,
 {
 	int64_t rem = t->expires_at - now;
 
+	min_valid = wif_token_min_valid(t, min_valid);
 	return rem > rec->advisory && rem > rec->mandatory && rem >= min_valid;
 }
 
@@ -203,6 +204,7 @@ usable(const struct wif_token *t, const struct record *rec, int min_valid,
 {
 	int64_t rem = t->expires_at - now;
 
+	min_valid = wif_token_min_valid(t, min_valid);
 	return rem > rec->mandatory && rem >= min_valid;
 }
 

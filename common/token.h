@@ -24,4 +24,27 @@ int wif_token_dup(const struct wif_token *t, struct wif_token **out);
 /* Wipes the access token; accepts NULL. */
 void wif_token_free(struct wif_token *t);
 
+/*
+ * What consumers ask for without saying (wif token, env and exec, unless
+ * --min-valid): a token with 5 minutes left, the time Claude Code keeps
+ * what its apiKeyHelper printed.  wifd renews that early too.
+ */
+#define WIF_HEADROOM 300
+
+/*
+ * The part of a min_valid request a refresh can meet: min_valid itself
+ * when t was issued for at least that long, else 0 - a token the server
+ * issues for 2 minutes never holds 5, and refreshing for every request
+ * would only spend an exchange each time.  (A token without a known issue
+ * time keeps min_valid.)
+ */
+static inline int
+wif_token_min_valid(const struct wif_token *t, int min_valid)
+{
+	if (min_valid > 0 && t->obtained_at > 0 && t->expires_at > 0 &&
+	    t->expires_at - t->obtained_at < min_valid)
+		return 0;
+	return min_valid;
+}
+
 #endif

@@ -1,6 +1,7 @@
 wifconf_DATA =
 EXTRA_DIST += etc/wif.conf.example etc/systemd/wifd.service.in \
-	etc/systemd/wifd.socket.in etc/tmpfiles.d-wif.conf.in
+	etc/systemd/wifd.socket.in etc/tmpfiles.d-wif.conf.in \
+	etc/pam.d/wif-session.example
 
 # systemd units and tmpfiles.d, with the configured paths filled in.
 systemdunitdir = $(prefix)/lib/systemd/system

@@ -21,9 +21,18 @@
 
 enum fmt { FMT_RAW, FMT_JSON, FMT_ENV, FMT_HEADER };
 
+/*
+ * Without --min-valid, token, env and exec ask for a token with
+ * WIF_HEADROOM left (when the server issues tokens that long): Claude Code
+ * keeps what its apiKeyHelper printed for 5 minutes, a child of exec keeps
+ * its token for good, so a token at the end of its life is never handed
+ * out.  Unlike an explicit --min-valid it is not required of the answer.
+ */
+
 struct token_opts {
 	const char *profile;
 	int min_valid;
+	int min_valid_given;            /* --min-valid, even 0: no headroom */
 	enum fmt fmt;
 	int force;
 	/* exec: --refresh, --token-file, --format given */
@@ -168,15 +177,15 @@ fetch_token(const struct token_opts *o, int ask, struct wif_resolution *res,
 		    CLI_EXIT_FAIL, r);
 check:
 	/* Even a token just issued can fall short of --min-valid: the server
-	 * decides the lifetime.  A consumer asking for a guarantee gets an
-	 * error, never a token that breaks its assumption. */
+	 * decides the lifetime (and the caches do not exchange for a
+	 * min_valid longer than it).  A consumer asking for a guarantee gets
+	 * an error, never a token that breaks its assumption. */
 	rem = (*tok)->expires_at - wif_clock_now();
 	if (o->min_valid > 0 && rem < o->min_valid) {
-		say(o, "profile %s: the freshest token is "
-		    "valid for %lld s, less than --min-valid %d (the server "
-		    "issued it for %lld s); ask for less", profile,
-		    (long long)rem, o->min_valid,
-		    (long long)((*tok)->expires_at - (*tok)->obtained_at));
+		say(o, "profile %s: the token is valid for %lld s, less than "
+		    "--min-valid %d: the server issues tokens for less than "
+		    "that; ask for less", profile, (long long)rem,
+		    o->min_valid);
 		wif_token_free(*tok);
 		*tok = NULL;
 		return CLI_EXIT_FAIL;
@@ -188,7 +197,8 @@ static int
 get_token(const struct token_opts *o, struct wif_resolution *res,
           struct wif_token **tok, const char **profile_out)
 {
-	return fetch_token(o, o->min_valid, res, tok, profile_out);
+	return fetch_token(o, o->min_valid_given ? o->min_valid : WIF_HEADROOM,
+	    res, tok, profile_out);
 }
 
 /* A single-quoted shell word. */
@@ -266,6 +276,7 @@ parse_opts(int argc, char **argv, struct token_opts *o, int allow_format,
 		case 'm':
 			if (parse_min_valid(optarg, &o->min_valid) != 0)
 				return -1;
+			o->min_valid_given = 1;
 			break;
 		case 'F':
 			o->force = 1;

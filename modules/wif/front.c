@@ -25,6 +25,7 @@
 #include <wif/wif.h>
 
 #include "client.h"
+#include "token.h"          /* WIF_HEADROOM (the header needs no library) */
 
 #ifndef WIF_CLI_PATH
 #define WIF_CLI_PATH "/usr/libexec/wif/wif-cli"
@@ -82,7 +83,7 @@ main(int argc, char **argv)
 	wif_handle *h = NULL;
 	wif_credential *c = NULL;
 	enum fmt fmt = F_RAW;
-	int min_valid = 0, i, r;
+	int min_valid = 0, given = 0, i, r;
 	int64_t rem;
 
 	/* Only `wif token [-p P] [--min-valid S] [--format raw|header|env]`
@@ -110,6 +111,7 @@ main(int argc, char **argv)
 		else if (strcmp(a, "--min-valid") == 0) {
 			if (parse_secs(val, &min_valid) != 0)
 				return run_full(argv); /* its usage error */
+			given = 1;
 		} else if (strcmp(val, "raw") == 0)
 			fmt = F_RAW;
 		else if (strcmp(val, "header") == 0)
@@ -123,7 +125,8 @@ main(int argc, char **argv)
 		return run_full(argv);
 	/* NO_FALLBACK: on no daemon, exec wif-cli rather than let libwif
 	 * spawn it (same result, and wif-cli's own messages and formats). */
-	r = wif_get_token(h, profile, min_valid, &c);
+	/* without --min-valid: headroom asked, not required (see cmd_token.c) */
+	r = wif_get_token(h, profile, given ? min_valid : WIF_HEADROOM, &c);
 	if (r == WIF_E_NO_DAEMON && ((v = getenv("WIF_REQUIRE_DAEMON")) == NULL ||
 	    strcmp(v, "1") != 0)) {
 		wif_close(h);
@@ -138,8 +141,9 @@ main(int argc, char **argv)
 	wif_close(h);
 	rem = wif_credential_expires_at(c) - (int64_t)time(NULL);
 	if (min_valid > 0 && rem < min_valid) {
-		fprintf(stderr, "wif: token: profile %s: the freshest token is "
-		    "valid for %lld s, less than --min-valid %d; ask for less\n",
+		fprintf(stderr, "wif: token: profile %s: the token is valid for "
+		    "%lld s, less than --min-valid %d: the server issues tokens "
+		    "for less than that; ask for less\n",
 		    wif_credential_profile(c), (long long)rem, min_valid);
 		wif_credential_free(c);
 		return 1;

@@ -221,8 +221,10 @@ wifd_reload(struct wifd *d)
 	return WIF_OK;
 }
 
-/* Renew before the advisory window (minus the profile's jitter), so that a
- * consumer never waits; after a failure back off 1, 2, 4 ... 60 s. */
+/* Renew before the advisory window, and before consumers' default headroom
+ * (WIF_HEADROOM, when tokens live at least twice that), minus the profile's
+ * jitter, so that a consumer never waits; after a failure back off 1, 2,
+ * 4 ... 60 s. */
 static void
 refresh_pass(struct wifd *d)
 {
@@ -234,7 +236,7 @@ refresh_pass(struct wifd *d)
 	struct wif_token *t = NULL;
 	const struct wif_config_profile *cp;
 	int64_t now = wif_clock_now();
-	int jitter, r;
+	int jitter, lead, r;
 
 	pthread_mutex_lock(&d->prof_mu);
 	for (p = d->profiles; p != NULL && n < 64; p = p->next)
@@ -254,14 +256,18 @@ refresh_pass(struct wifd *d)
 			continue;
 		jitter = p->jitter;
 		memset(&info, 0, sizeof(info));
+		lead = pol.advisory;
 		if (wif_cache_info(d->cache, names[i], &info) == WIF_OK &&
-		    info.has_token && (info.expires_at <= 0 ||
-		    info.expires_at - now > pol.advisory + jitter))
+		    info.has_token && lead < WIF_HEADROOM &&
+		    info.expires_at - info.obtained_at >= 2 * WIF_HEADROOM)
+			lead = WIF_HEADROOM;
+		if (info.has_token && (info.expires_at <= 0 ||
+		    info.expires_at - now > lead + jitter))
 			continue;
 		if (info.has_token && info.refreshing)
 			continue;
-		r = wif_cache_get(d->cache, names[i], &pol,
-		    pol.advisory + jitter + 1, 0, &t);
+		r = wif_cache_get(d->cache, names[i], &pol, lead + jitter + 1, 0,
+		    &t);
 		wif_token_free(t);
 		t = NULL;
 		pthread_mutex_lock(&d->prof_mu);

@@ -186,9 +186,9 @@ check "  and go when the first session closes" test ! -e "$UDIR"
 BG=$!
 eventually test -s "$UDIR/credentials/default.json" || true
 old=$(jq_ "$UDIR/credentials/default.json" 'd["access_token"]')
-# a consumer that needs more life than the token has left makes wifd refresh
-"$WIF_BIN" token -p default --min-valid 600 >/dev/null 2>"$T_DIR/err" || true
-"$WIF_BIN" token -p default >"$T_DIR/newtok" 2>>"$T_DIR/err" || true
+# wifd mints anew: the token is flushed (root's admin op) and asked for again
+$WIRE request op=flush profile=default >/dev/null
+"$WIF_BIN" token -p default >"$T_DIR/newtok" 2>"$T_DIR/err" || true
 eventually sh -c "test \"\$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"access_token\"])' '$UDIR/credentials/default.json')\" = \"$(cat "$T_DIR/newtok")\"" || true
 check "kept fresh: after wifd's refresh the session's credentials hold the new token" \
     test "$(jq_ "$UDIR/credentials/default.json" 'd["access_token"]')" = "$(cat "$T_DIR/newtok")" -a "$old" != "$(cat "$T_DIR/newtok")"
@@ -256,8 +256,8 @@ BG=$!
 eventually test -s "$UDIR/credentials/default.json" || true
 stop_wifd
 start_wifd
-"$WIF_BIN" token -p default --min-valid 600 >/dev/null 2>"$T_DIR/err" || true
-"$WIF_BIN" token -p default >"$T_DIR/newtok" 2>>"$T_DIR/err" || true
+$WIRE request op=flush profile=default >/dev/null
+"$WIF_BIN" token -p default >"$T_DIR/newtok" 2>"$T_DIR/err" || true
 eventually sh -c "grep -q \"\$(cat '$T_DIR/newtok')\" '$UDIR/credentials/default.json'" || true
 check "after a wifd restart the open session is still kept fresh" grep -q "$(cat "$T_DIR/newtok")" "$UDIR/credentials/default.json"
 touch "$T_DIR/seen/go3"; wait $BG || true

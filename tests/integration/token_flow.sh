@@ -71,13 +71,15 @@ W token --format env
 check "env format" test "$(out)" = "ANTHROPIC_AUTH_TOKEN='$TOK'"
 before=$(emu_stat exchanges.succeeded)
 W token --min-valid 700
-check "--min-valid beyond the cached token's life: a fresh exchange" test "$(emu_stat exchanges.succeeded)" -eq $((before + 1))
+# (the server issues 600 s tokens: a new one could not meet 700 either, so
+# no assertion is spent on trying)
+check "--min-valid beyond what the server issues: no exchange for it" test "$(emu_stat exchanges.succeeded)" -eq "$before"
 check "--min-valid the server cannot meet: exit 1" test $RC -eq 1
 check "--min-valid the server cannot meet: no token printed" test ! -s "$T_DIR/out"
 check "--min-valid the server cannot meet: says why and what to do" \
-    grep -qE 'profile default: the freshest token is valid for [0-9]+ s, less than --min-valid 700 .*ask for less' "$T_DIR/err"
+    grep -qE 'profile default: the token is valid for [0-9]+ s, less than --min-valid 700: the server issues tokens for less than that; ask for less' "$T_DIR/err"
 W token --min-valid 500
-check "--min-valid the new token meets: served from the cache" test "$(emu_stat exchanges.succeeded)" -eq $((before + 1))
+check "--min-valid the token meets: served from the cache" test "$(emu_stat exchanges.succeeded)" -eq "$before"
 check "--min-valid met: prints the token" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+' "$T_DIR/out"
 TOK=$(out)
 W token --format yaml

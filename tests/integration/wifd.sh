@@ -276,8 +276,12 @@ check "reload: the new profile is served" grep -qxE 'sk-ant-oat01-[A-Za-z0-9_-]+
 i=0; while ! grep -q '^token=' "$T_DIR/keep.out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 SINK_BEFORE=$(cat "$T_DIR/sinks/token")
 fault '{"mode":"hang","delay_ms":20000,"count":-1}'
-# min_valid above what the cached token has left: a refresh, which hangs
-( $WIRE request op=token profile=default min_valid=599 >/dev/null 2>&1 & )
+# min_valid above what the cached token has left but within what tokens are
+# issued for (600 s, less the seconds the identity JWT had lived): a
+# refresh, which hangs.  (A min_valid no token is issued for would be
+# served from the cache: it costs no exchange.)
+sleep 2
+( $WIRE request op=token profile=default min_valid=595 >/dev/null 2>&1 & )
 i=0; while [ "$(emu_stat faults_served.hang)" -lt 1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check "kill -9: a refresh is in flight (the emulator holds it)" test "$(emu_stat faults_served.hang)" -ge 1
 kill -9 "$WIFD_PID"; wait "$WIFD_PID" 2>/dev/null || true; WIFD_PID=""

@@ -483,12 +483,27 @@ test_min_valid(void)
 	CU_ASSERT_EQUAL(fake_calls(), 1);
 	expect_token(c, "p", 601, 0, "sk-ant-oat01-p-2");
 	CU_ASSERT_EQUAL(fake_calls(), 2);
-	/* The server's lifetime is shorter than asked: the new token is
-	 * returned anyway, after exactly one refresh. */
+	/* More than any token was issued for: not worth an exchange, the
+	 * token is served (the caller judges it). */
+	expect_token(c, "p", 7200, 0, "sk-ant-oat01-p-2");
+	CU_ASSERT_EQUAL(fake_calls(), 2);
+	/* The server's lifetime turns out shorter than asked: the new token
+	 * is returned anyway, after exactly one refresh... */
+	set_now(T0 + 3000 + 1000); /* p-2 has 2600 s left */
 	fake_lifetime(600);
-	CU_ASSERT_EQUAL(expect_token(c, "p", 7200, 0, "sk-ant-oat01-p-3"),
-	    T0 + 3000 + 600);
+	CU_ASSERT_EQUAL(expect_token(c, "p", 3000, 0, "sk-ant-oat01-p-3"),
+	    T0 + 4000 + 600);
 	CU_ASSERT_EQUAL(fake_calls(), 3);
+	/* ...and asking the same again does not exchange every time: a token
+	 * issued for less than min_valid is served like any other (min_valid
+	 * cannot be met by refreshing), until its advisory window. */
+	expect_token(c, "p", 3000, 0, "sk-ant-oat01-p-3");
+	expect_token(c, "p", 3000, 0, "sk-ant-oat01-p-3");
+	CU_ASSERT_EQUAL(fake_calls(), 3);
+	/* a min_valid the lifetime can hold still refreshes */
+	set_now(T0 + 4000 + 200); /* 400 s left of 600 */
+	expect_token(c, "p", 500, 0, "sk-ant-oat01-p-4");
+	CU_ASSERT_EQUAL(fake_calls(), 4);
 	wif_cache_free(c);
 }
 
