@@ -597,7 +597,7 @@ test_unknown_keys_everywhere(void)
 	    "  { name = \"q\"; " FAKE "exchange = { type = \"identity\"; base_url = \"https://x\"; }; } );\n");
 	load_bad();
 	HAS(1, "unknown key \"bogus\" in the main file", "allowed keys: wif, profiles");
-	HAS(2, "unknown key \"colour\" in wif", "provider_dir, socket, refresh, http, audit, log_level, metrics_listen");
+	HAS(2, "unknown key \"colour\" in wif", "provider_dir, socket, refresh, http, audit, log_level, metrics_listen, session_dir");
 	HAS(3, "unknown key \"timeout\" in wif.http", "timeout_ms, connect_timeout_ms");
 	HAS(4, "unknown key \"soon\" in wif.refresh", "advisory, mandatory");
 	HAS(6, "unknown key \"extra\" in profile \"p\"", "name, audience, source");
@@ -914,6 +914,36 @@ test_metrics_listen(void)
 		put("wif.conf", 0644, text);
 		load_bad();
 		HAS(2, "metrics_listen", "loopback");
+	}
+}
+
+/* pam_wif's session directory: absolute, not /, no . or .. components. */
+static void
+test_session_dir(void)
+{
+	static const char *const bad[] = { "run/wif/sessions", "/", "/run/../etc",
+	    "/run/./x", "", NULL };
+	struct wif_config *cfg = NULL;
+	char text[256];
+	size_t i;
+
+	new_case();
+	put("wif.conf", 0644, "wif = { session_dir = \"/run/wif/s\"; };\n");
+	CU_ASSERT_EQUAL_FATAL(load(&cfg), WIF_OK);
+	CU_ASSERT_STRING_EQUAL(cfg->session_dir, "/run/wif/s");
+	wif_config_free(cfg);
+	new_case();
+	put("wif.conf", 0644, "wif = { socket = \"/run/wif/x.sock\"; };\n");
+	CU_ASSERT_EQUAL_FATAL(load(&cfg), WIF_OK);
+	CU_ASSERT_PTR_NULL(cfg->session_dir); /* the built-in default */
+	wif_config_free(cfg);
+	for (i = 0; bad[i] != NULL; i++) {
+		new_case();
+		snprintf(text, sizeof(text), "wif = {\n session_dir = \"%s\"; };\n",
+		    bad[i]);
+		put("wif.conf", 0644, text);
+		load_bad();
+		HAS(2, "session_dir", "absolute path");
 	}
 }
 
@@ -1375,6 +1405,7 @@ static const struct cu_test tests[] = {
 	{ "http_bounds", test_http_bounds },
 	{ "audit_and_log_level", test_audit_and_log_level },
 	{ "metrics_listen", test_metrics_listen },
+	{ "session_dir", test_session_dir },
 	{ "sources", test_sources },
 	{ "confd_rules", test_confd_rules },
 	{ "confd_explicit_dir", test_confd_explicit_dir },
