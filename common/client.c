@@ -147,6 +147,8 @@ uid_trusted(uid_t uid)
 	    res != NULL && res->pw_uid == uid;
 }
 
+static int64_t mono_ms(void);
+
 static int
 connect_trusted(wif_handle *h, int *out)
 {
@@ -154,7 +156,8 @@ connect_trusted(wif_handle *h, int *out)
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
 	struct stat st;
-	int fd;
+	int64_t deadline;
+	int fd, fl;
 
 	*out = -1;
 	if (stat(h->path, &st) != 0) {
@@ -171,16 +174,29 @@ connect_trusted(wif_handle *h, int *out)
 		return fail(h, WIF_E_PERM, "socket %s is owned by uid %u, not by "
 		    "root or the daemon user %s: refusing it", h->path,
 		    (unsigned)st.st_uid, WIF_DAEMON_USER);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	/* Non-blocking: a Unix connect blocks for good on a full backlog (a
+	 * stuck daemon, or systemd holding connections for one that does not
+	 * start); it is retried until the handle's timeout instead. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
 		return fail(h, WIF_E_IO, "socket: %s", strerror(errno));
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, h->path, strlen(h->path) + 1);
+	deadline = mono_ms() + h->timeout_ms;
 	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
 		int e = errno;
 		if (e == EINTR)
 			continue;
+		if (e == EAGAIN && mono_ms() < deadline) {
+			struct timespec ts = { 0, 5 * 1000000L };
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		close(fd);
+		if (e == EAGAIN)
+			return fail(h, WIF_E_TIMEOUT, "wifd at %s accepted no "
+			    "connection within %d ms", h->path, h->timeout_ms);
 		if (e == ECONNREFUSED || e == ENOENT)
 			return fail(h, WIF_E_NO_DAEMON, "no wifd listening on %s "
 			    "(is wifd running?)", h->path);
@@ -193,6 +209,11 @@ connect_trusted(wif_handle *h, int *out)
 		return fail(h, WIF_E_PERM, "the process behind %s runs as uid "
 		    "%u, not root or the daemon user %s: refusing it", h->path,
 		    (unsigned)cred.uid, WIF_DAEMON_USER);
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		close(fd);
+		return fail(h, WIF_E_IO, "fcntl: %s", strerror(errno));
 	}
 	*out = fd;
 	return WIF_OK;

@@ -24,7 +24,8 @@
 #include "client.h"
 #include "wire.h"
 
-#define DATA_PROFILE "pam_wif_profile"
+/* "user\nprofile" of the session this handle opened, per module line */
+#define DATA_PREFIX "pam_wif_session:"
 /* the build hides every symbol; these two are the module's interface */
 #define PAM_WIF_EXPORT __attribute__((visibility("default")))
 
@@ -118,9 +119,11 @@ call(pam_handle_t *pamh, const struct args *a, const char *op,
 
 	*buf = NULL;
 	*reached = 0;
-	if ((r = wif_open(a->socket, WIF_OPEN_NO_FALLBACK, &h)) != WIF_OK) {
+	/* never $WIF_SOCKET: under su or sudo that is the caller's choice */
+	if ((r = wif_open(a->socket ? a->socket : WIF_DEFAULT_SOCKET,
+	    WIF_OPEN_NO_FALLBACK, &h)) != WIF_OK) {
 		pam_syslog(pamh, LOG_ERR, "cannot use wifd's socket %s: %s",
-		    a->socket ? a->socket : "(default)", wif_strerror(r));
+		    a->socket ? a->socket : WIF_DEFAULT_SOCKET, wif_strerror(r));
 		return r;
 	}
 	wif_set_timeout(h, a->timeout_ms);
@@ -144,6 +147,13 @@ call(pam_handle_t *pamh, const struct args *a, const char *op,
 	return r;
 }
 
+/* The pam_set_data key of this module line (its profile= argument). */
+static void
+data_key(const struct args *a, char *key, size_t len)
+{
+	snprintf(key, len, DATA_PREFIX "%s", a->profile ? a->profile : "");
+}
+
 PAM_EXTERN PAM_WIF_EXPORT int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
                     const char **argv)
@@ -151,7 +161,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 	struct wif_wire_msg m;
 	struct args a;
 	const char *user = NULL, *dir, *prof;
-	char *buf = NULL, env[4200], *keep;
+	char *buf = NULL, *buf2 = NULL, env[4200], key[256], *keep = NULL;
 	int r, reached;
 
 	(void)flags;
@@ -170,31 +180,47 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 	}
 	dir = wif_wire_get(&m, "config_dir");
 	prof = wif_wire_get(&m, "profile");
+	r = PAM_SESSION_ERR;
 	if (dir == NULL || dir[0] != '/' || prof == NULL || prof[0] == '\0') {
 		pam_syslog(pamh, LOG_ERR, "wifd's reply lacks config_dir or "
 		    "profile");
-		free(buf);
-		return a.unreachable;
+		goto undo;
+	}
+	data_key(&a, key, sizeof(key));
+	if (asprintf(&keep, "%s\n%s", user, prof) < 0) {
+		keep = NULL;
+		goto undo;
 	}
 	snprintf(env, sizeof(env), "ANTHROPIC_CONFIG_DIR=%s", dir);
-	r = pam_putenv(pamh, env);
-	snprintf(env, sizeof(env), "ANTHROPIC_PROFILE=%s", prof);
-	if (r == PAM_SUCCESS)
+	if ((r = pam_putenv(pamh, env)) == PAM_SUCCESS) {
+		snprintf(env, sizeof(env), "ANTHROPIC_PROFILE=%s", prof);
 		r = pam_putenv(pamh, env);
-	/* close_session may run in this process: remember the profile */
-	if (r == PAM_SUCCESS && (keep = strdup(prof)) != NULL &&
-	    pam_set_data(pamh, DATA_PROFILE, keep, free_data) != PAM_SUCCESS)
-		free(keep);
+	}
+	/* close_session closes only what this handle opened */
+	if (r == PAM_SUCCESS &&
+	    (r = pam_set_data(pamh, key, keep, free_data)) == PAM_SUCCESS)
+		keep = NULL; /* transferred */
+	if (r != PAM_SUCCESS) {
+		pam_syslog(pamh, LOG_ERR, "cannot export the SDK environment: %s",
+		    pam_strerror(pamh, r));
+		goto undo;
+	}
 	if (a.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session of %s: profile %s in %s",
 		    user, prof, dir);
 	free(buf);
-	if (r != PAM_SUCCESS) {
-		pam_syslog(pamh, LOG_ERR, "cannot export the SDK environment: %s",
-		    pam_strerror(pamh, r));
-		return PAM_SESSION_ERR;
-	}
 	return PAM_SUCCESS;
+undo:
+	/* wifd counted a session this login will never close: end it now */
+	(void)pam_putenv(pamh, "ANTHROPIC_CONFIG_DIR");
+	(void)pam_putenv(pamh, "ANTHROPIC_PROFILE");
+	if (prof != NULL && prof[0] != '\0')
+		(void)call(pamh, &a, "session_close", user, prof, &buf2, &m,
+		    &reached);
+	free(buf2);
+	free(keep);
+	free(buf);
+	return PAM_SESSION_ERR;
 }
 
 PAM_EXTERN PAM_WIF_EXPORT int
@@ -204,33 +230,32 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 	struct wif_wire_msg m;
 	struct args a;
 	const void *data = NULL;
-	const char *user = NULL, *prof;
-	char *buf = NULL;
+	const char *nl;
+	char *buf = NULL, key[256], user[256];
 	int r, reached;
 
 	(void)flags;
 	if (parse_args(pamh, argc, argv, &a) != 0)
 		return PAM_SESSION_ERR;
-	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL ||
-	    user[0] == '\0')
-		return PAM_SESSION_ERR;
-	if (pam_get_data(pamh, DATA_PROFILE, &data) == PAM_SUCCESS &&
-	    data != NULL)
-		prof = data;
-	else
-		prof = pam_getenv(pamh, "ANTHROPIC_PROFILE");
-	if (prof == NULL) { /* this handle opened no session */
+	data_key(&a, key, sizeof(key));
+	if (pam_get_data(pamh, key, &data) != PAM_SUCCESS || data == NULL ||
+	    (nl = strchr(data, '\n')) == NULL ||
+	    (size_t)(nl - (const char *)data) >= sizeof(user)) {
+		/* this handle opened no session (refused, unreachable, or
+		 * open_session ran in another process) */
 		if (a.debug)
-			pam_syslog(pamh, LOG_DEBUG, "no session of %s to close",
-			    user);
+			pam_syslog(pamh, LOG_DEBUG, "no session to close");
 		return PAM_IGNORE;
 	}
-	r = call(pamh, &a, "session_close", user, prof, &buf, &m, &reached);
+	memcpy(user, data, (size_t)(nl - (const char *)data));
+	user[nl - (const char *)data] = '\0';
+	r = call(pamh, &a, "session_close", user, nl + 1, &buf, &m, &reached);
 	free(buf);
 	if (r != WIF_OK)
 		return reached ? a.denied : a.unreachable;
 	if (a.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session of %s on %s closed", user,
-		    prof);
+		    nl + 1);
+	(void)pam_set_data(pamh, key, NULL, NULL);
 	return PAM_SUCCESS;
 }

@@ -210,6 +210,9 @@ wifd_reload(struct wifd *d)
 	old = d->core;
 	d->core = nc;
 	wifd_profiles_sync(d);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	/* sessions' NSS lookups and file writes without holding up requests */
+	pthread_rwlock_rdlock(&d->cfg_lock);
 	wifd_sessions_sync(d);
 	pthread_rwlock_unlock(&d->cfg_lock);
 	wif_core_close(old);
@@ -294,6 +297,7 @@ wifd_refresher_main(void *arg)
 	while (!d->stopping) {
 		pthread_mutex_unlock(&d->stop_mu);
 		refresh_pass(d);
+		wifd_sessions_reap(d);
 		pthread_mutex_lock(&d->stop_mu);
 		if (d->stopping)
 			break;

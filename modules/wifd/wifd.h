@@ -75,7 +75,7 @@ void wifd_sessions_deliver(struct wifd *d,
 void wifd_sessions_sync(struct wifd *d);
 void wifd_sessions_restore(struct wifd *d);
 void wifd_sessions_free(struct wifd *d);
-int wifd_sessions_count(struct wifd *d, uid_t uid, int all);
+void wifd_sessions_reap(struct wifd *d);
 
 /* A framed error reply. */
 void wifd_reply_error(char *out, size_t *len, int rc, const char *fmt, ...)

@@ -263,6 +263,76 @@ check "after a wifd restart the open session is still kept fresh" grep -q "$(cat
 touch "$T_DIR/seen/go3"; wait $BG || true
 check "  and ends with it" test ! -e "$UDIR"
 
+# --- what the user may do to its own directory cannot turn wifd against others --
+mkdir -p "$T_DIR/pub" "$T_DIR/target"; chmod 777 "$T_DIR/pub"; chmod 755 "$T_DIR/target"
+mkdir "$T_DIR/pub/foreign"; chown 4242:4242 "$T_DIR/pub/foreign"; chmod 777 "$T_DIR/pub/foreign"
+( login wiftest nobody -- /bin/sh -c 'while [ ! -e "$0/go5" ]; do sleep 0.05; done' "$T_DIR/seen" ) &
+BG=$!
+eventually test -s "$UDIR/credentials/default.json" || true
+# nobody swaps configs/ for another user's directory and credentials/ for a
+# link to a root-owned one, then wifd writes the session again
+setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups sh -c "
+	rm -rf '$UDIR/configs' '$UDIR/credentials' &&
+	mv '$T_DIR/pub/foreign' '$UDIR/configs' &&
+	ln -s '$T_DIR/target' '$UDIR/credentials'"
+$WIRE request op=flush profile=default >/dev/null
+"$WIF_BIN" token -p default >/dev/null 2>&1 || true
+eventually grep -q "a directory there is not wifd's to use" "$T_DIR/wifd.log" || true
+check "a foreign directory moved in as configs/ is neither chowned nor chmodded" \
+    test "$(stat -c '%u %a' "$UDIR/configs")" = "4242 777"
+check "  nor written into" test ! -e "$UDIR/configs/default.json"
+check "credentials/ as a link to a root-owned directory: nothing written through it" \
+    test ! -e "$T_DIR/target/default.json"
+check "  wifd says why" grep -q "a directory there is not wifd's to use" "$T_DIR/wifd.log"
+touch "$T_DIR/seen/go5"; wait $BG || true
+setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups rm -rf "$UDIR/configs" "$UDIR/credentials"
+eventually test ! -e "$UDIR" || true
+
+# --- a login that dies without closing: its session is reaped ------------------
+( login wiftest nobody -- /bin/sh -c 'sleep 600' ) &
+BG=$!
+eventually test -s "$UDIR/credentials/default.json" || true
+check "a login is open" test -s "$UDIR/credentials/default.json"
+pkill -KILL -f "pam_session_run wiftest nobody -- /bin/sh -c sleep 600" || true
+pkill -KILL -f "^sleep 600" || true
+wait $BG 2>/dev/null || true
+i=0; while [ -e "$UDIR" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "killed without pam_close_session: wifd reaps the session (files gone)" test ! -e "$UDIR"
+check "  and says so" grep -q "its login (pid [0-9]*) is gone" "$T_DIR/wifd.log"
+
+# --- $WIF_SOCKET is not the module's to read (su/sudo pass the caller's) -------
+service envsock "profile=default"
+set +e
+setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups \
+    env -i PATH="$PATH" LD_PRELOAD="$PAMW" PAM_WRAPPER=1 UID_WRAPPER_DISABLE_DEEPBIND=1 \
+    PAM_WRAPPER_SERVICE_DIR="$T_DIR/pam.d" WIF_SOCKET="$SOCK" \
+    ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" UBSAN_OPTIONS="$UBSAN_OPTIONS" \
+    "$RUNNER" envsock nobody -- /bin/true >"$T_DIR/out" 2>"$T_DIR/err"
+set -e
+check "WIF_SOCKET in the environment is ignored: the module asks the configured socket only" \
+    sh -c "! grep -q '^env ANTHROPIC' '$T_DIR/out' && grep -q 'socket' '$T_DIR/err'"
+
+# --- a profile that stops exchanging with Anthropic ends its sessions ---------
+( login wiftest nobody -- /bin/sh -c 'while [ ! -e "$0/go6" ]; do sleep 0.05; done' "$T_DIR/seen" ) &
+BG=$!
+eventually test -s "$UDIR/credentials/default.json" || true
+cp "$CONF" "$T_DIR/wif.conf.anthropic"
+$PY - "$CONF" <<'PY'
+import re, sys
+p = sys.argv[1]; s = open(p).read()
+s = re.sub(r'exchange = \{ type = "anthropic";.*?\};', 'exchange = { type = "identity"; };', s, count=1, flags=re.S)
+open(p, "w").write(s)
+PY
+kill -HUP "$WIFD_PID"
+eventually test ! -e "$UDIR/credentials/default.json" || true
+check "reload: profile default is no longer an Anthropic exchange, its session ends" \
+    test ! -e "$UDIR/credentials/default.json"
+check "  and wifd keeps serving" sh -c "$WIRE request op=ping | grep -q status=ok"
+touch "$T_DIR/seen/go6"; wait $BG || true
+cp "$T_DIR/wif.conf.anthropic" "$CONF"
+kill -HUP "$WIFD_PID"
+eventually grep -c "reloaded" "$T_DIR/wifd.log" >/dev/null || true
+
 # --- a session that loses its access on reload ends ---------------------------
 ( login wiftest nobody -- /bin/sh -c 'while [ ! -e "$0/go4" ]; do sleep 0.05; done' "$T_DIR/seen" ) &
 BG=$!
