@@ -36,7 +36,7 @@ tests_integration_libwif_get_LDADD = libwif.la
 # folder itself, of which only what npm made goes.
 clean-local: clean-local-peers
 clean-local-peers:
-	rm -rf tests/peers/cloud/node_modules tests/peers/cloud/npm.log \
-		tests/peers/okta/node_modules tests/peers/okta/npm.log
+	rm -rf tests/peers/cloud/node_modules tests/peers/cloud/npm.log tests/peers/cloud/.npm-lock \
+		tests/peers/okta/node_modules tests/peers/okta/npm.log tests/peers/okta/.npm-lock
 	if test "$(abs_srcdir)" != "$(abs_builddir)"; then rm -rf tests/peers; fi
 .PHONY: clean-local-peers

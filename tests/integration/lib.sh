@@ -87,19 +87,24 @@ finish() {
 npm_peer() {
 	local src=$1 dst=$2
 	mkdir -p "$dst"
-	if cmp -s "$src/package-lock.json" "$dst/node_modules/.installed-lock.json"; then
-		return 0
-	fi
-	if [ "$(cd "$src" && pwd -P)" != "$(cd "$dst" && pwd -P)" ]; then
-		cp "$src/package.json" "$src/package-lock.json" "$dst/"
-		chmod u+w "$dst/package.json" "$dst/package-lock.json"
-	fi
-	rm -rf "$dst/node_modules"
-	if ! (cd "$dst" && npm ci --no-audit --no-fund >npm.log 2>&1); then
-		cat "$dst/npm.log"
-		return 1
-	fi
-	cp "$dst/package-lock.json" "$dst/node_modules/.installed-lock.json"
+	# Tests that share DEST_DIR run in parallel (make -j): one installs while
+	# the others wait for it, then find the install complete.
+	(
+		flock 9
+		if cmp -s "$src/package-lock.json" "$dst/node_modules/.installed-lock.json"; then
+			exit 0
+		fi
+		if [ "$(cd "$src" && pwd -P)" != "$(cd "$dst" && pwd -P)" ]; then
+			cp "$src/package.json" "$src/package-lock.json" "$dst/"
+			chmod u+w "$dst/package.json" "$dst/package-lock.json"
+		fi
+		rm -rf "$dst/node_modules"
+		if ! (cd "$dst" && npm ci --no-audit --no-fund >npm.log 2>&1); then
+			cat "$dst/npm.log"
+			exit 1
+		fi
+		cp "$dst/package-lock.json" "$dst/node_modules/.installed-lock.json"
+	) 9>"$dst/.npm-lock"
 }
 
 # emu_for_issuer NAME ISSUER_URL JWKS SUBJECT_PREFIX [AUDIENCE]: start an
