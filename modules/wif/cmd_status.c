@@ -276,6 +276,23 @@ print_daemon_text(const char *dj, const char *sock)
 			printf("\n    source: %s", json_object_get_string(x));
 		printf("\n");
 	}
+	/* pam_wif sessions: the SDK directories wifd keeps for logins */
+	for (i = 0; json_object_object_get_ex(root, "sessions", &arr) &&
+	    i < json_object_array_length(arr); i++) {
+		json_object *u, *l, *dir;
+
+		o = json_object_array_get_idx(arr, i);
+		if (!json_object_object_get_ex(o, "user", &u) ||
+		    !json_object_object_get_ex(o, "profile", &x) ||
+		    !json_object_object_get_ex(o, "logins", &l) ||
+		    !json_object_object_get_ex(o, "config_dir", &dir))
+			continue;
+		printf("  session of %s: profile %s, %d login%s, "
+		    "ANTHROPIC_CONFIG_DIR=%s\n", json_object_get_string(u),
+		    json_object_get_string(x), json_object_get_int(l),
+		    json_object_get_int(l) == 1 ? "" : "s",
+		    json_object_get_string(dir));
+	}
 	printf("\n");
 	json_object_put(root);
 }

@@ -302,6 +302,11 @@ op_status(struct wifd *d, struct wif_peer *peer, char *out, size_t *len)
 			add_profile_status(d, arr, &cfg->profiles[i]);
 	pthread_rwlock_unlock(&d->cfg_lock);
 	json_object_object_add(root, "profiles", arr);
+	arr = json_object_new_array();
+	if (wifd_sessions_json(d, peer->uid, arr))
+		json_object_object_add(root, "sessions", arr);
+	else
+		json_object_put(arr);
 	if (wif_metrics_json(d->metrics, &mj, &mlen) == WIF_OK &&
 	    (m = json_tokener_parse(mj)) != NULL)
 		json_object_object_add(root, "metrics", m);

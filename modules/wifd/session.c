@@ -899,6 +899,38 @@ wifd_sessions_restore(struct wifd *d)
 		log_info("%d session(s) from %s", d->n_sessions, path);
 }
 
+/*
+ * For op=status: the sessions of uid (all of them for root) as
+ * {user, uid, profile, logins, config_dir}.  On the loop thread, so it
+ * never waits: 0 when a session is being written right now (omitted).
+ */
+int
+wifd_sessions_json(struct wifd *d, uid_t uid, json_object *arr)
+{
+	struct wifd_session *s;
+	json_object *o;
+	char dir[PATH_MAX];
+
+	if (pthread_mutex_trylock(&d->sess_mu) != 0)
+		return 0;
+	for (s = d->sessions; s != NULL; s = s->next) {
+		if (uid != 0 && s->uid != uid)
+			continue;
+		o = json_object_new_object();
+		snprintf(dir, sizeof(dir), "%s/%u", session_dir_of(d),
+		    (unsigned)s->uid);
+		json_object_object_add(o, "user", json_object_new_string(s->user));
+		json_object_object_add(o, "uid", json_object_new_int64(s->uid));
+		json_object_object_add(o, "profile",
+		    json_object_new_string(s->profile));
+		json_object_object_add(o, "logins", json_object_new_int(s->count));
+		json_object_object_add(o, "config_dir", json_object_new_string(dir));
+		json_object_array_add(arr, o);
+	}
+	pthread_mutex_unlock(&d->sess_mu);
+	return 1;
+}
+
 void
 wifd_sessions_free(struct wifd *d)
 {

@@ -76,6 +76,8 @@ void wifd_sessions_sync(struct wifd *d);
 void wifd_sessions_restore(struct wifd *d);
 void wifd_sessions_free(struct wifd *d);
 void wifd_sessions_reap(struct wifd *d);
+struct json_object;
+int wifd_sessions_json(struct wifd *d, uid_t uid, struct json_object *arr);
 
 /* A framed error reply. */
 void wifd_reply_error(char *out, size_t *len, int rc, const char *fmt, ...)

@@ -193,6 +193,13 @@ eventually sh -c "test \"\$($PY -c 'import json,sys; print(json.load(open(sys.ar
 check "kept fresh: after wifd's refresh the session's credentials hold the new token" \
     test "$(jq_ "$UDIR/credentials/default.json" 'd["access_token"]')" = "$(cat "$T_DIR/newtok")" -a "$old" != "$(cat "$T_DIR/newtok")"
 check "  still 0600 and nobody's" test "$(stat -c '%a %U' "$UDIR/credentials/default.json")" = "600 nobody"
+setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env WIF_SOCKET="$SOCK" \
+    XDG_RUNTIME_DIR=/nonexistent ASAN_OPTIONS="$ASAN_OPTIONS" "$WIF_BIN" status >"$T_DIR/out" 2>"$T_DIR/err" || true
+check "wif status (nobody, via wifd) lists its session" \
+    grep -qF "session of nobody: profile default, 1 login, ANTHROPIC_CONFIG_DIR=$UDIR" "$T_DIR/out"
+setpriv --reuid=4242 --regid=4242 --clear-groups env WIF_SOCKET="$SOCK" \
+    XDG_RUNTIME_DIR=/nonexistent ASAN_OPTIONS="$ASAN_OPTIONS" "$WIF_BIN" status >"$T_DIR/out" 2>"$T_DIR/err" || true
+check "  another uid does not see it" sh -c "! grep -q 'session of nobody' '$T_DIR/out'"
 
 # --- the SDK bridge: the official SDK with only what pam_wif exported -------
 # (its own copy of the pinned SDK: sdk_emulator.sh may be installing the
@@ -289,7 +296,7 @@ setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups rm -rf "$UDIR/configs" 
 eventually test ! -e "$UDIR" || true
 
 # --- a login that dies without closing: its session is reaped ------------------
-( login wiftest nobody -- /bin/sh -c 'sleep 600' ) &
+( login wiftest nobody -- /bin/sh -c 'sleep 600' ) 2>/dev/null &
 BG=$!
 eventually test -s "$UDIR/credentials/default.json" || true
 check "a login is open" test -s "$UDIR/credentials/default.json"
@@ -327,7 +334,8 @@ kill -HUP "$WIFD_PID"
 eventually test ! -e "$UDIR/credentials/default.json" || true
 check "reload: profile default is no longer an Anthropic exchange, its session ends" \
     test ! -e "$UDIR/credentials/default.json"
-check "  and wifd keeps serving" sh -c "$WIRE request op=ping | grep -q status=ok"
+$WIRE request op=ping >"$T_DIR/ping" 2>&1 || true
+check "  and wifd keeps serving" grep -q status=ok "$T_DIR/ping"
 touch "$T_DIR/seen/go6"; wait $BG || true
 cp "$T_DIR/wif.conf.anthropic" "$CONF"
 kill -HUP "$WIFD_PID"
