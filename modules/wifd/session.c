@@ -699,10 +699,10 @@ wifd_session_op(struct wifd *d, struct wif_peer *peer,
 			d->n_sessions++;
 		}
 	}
-	if (r == WIF_OK && s->count >= HOLDERS_MAX)
+	if (r == WIF_OK && s != NULL && s->count >= HOLDERS_MAX)
 		r = wif_err(WIF_E_TOO_BIG, "user %s has %d sessions on profile "
 		    "%s already", user, HOLDERS_MAX, profile);
-	if (r == WIF_OK) {
+	if (r == WIF_OK && s != NULL) {
 		s->gid = up.gid;
 		r = session_write(d, s, cp, t);
 		if (r == WIF_OK) {
