@@ -256,6 +256,30 @@ login hang nobody -- /bin/true
 check "a daemon that never answers: the login goes on with PAM_SESSION_ERR after timeout=" \
     grep -qx "open=PAM_SESSION_ERR" "$T_DIR/out"
 kill "$HANG_PID" 2>/dev/null || true; HANG_PID=""
+# a daemon that accepts nothing and whose backlog is full: connect() itself
+# would block for good without the client's bounded, non-blocking connect
+$PY - "$T_DIR/full.sock" <<'PY' &
+import os, socket, sys, time
+p = sys.argv[1]
+s = socket.socket(socket.AF_UNIX); s.bind(p + ".tmp"); os.chmod(p + ".tmp", 0o666); s.listen(0)
+fill = []
+for _ in range(4):                       # fill the backlog
+    c = socket.socket(socket.AF_UNIX); c.setblocking(False)
+    try:
+        c.connect(p + ".tmp")
+    except BlockingIOError:
+        break
+    fill.append(c)
+os.rename(p + ".tmp", p)
+time.sleep(120)
+PY
+HANG_PID=$!
+eventually test -S "$T_DIR/full.sock" || true
+service full "socket=$T_DIR/full.sock profile=default timeout=300"
+login full nobody -- /bin/true
+opened PAM_SESSION_ERR "a daemon whose listen backlog is full: the login goes on after timeout= (connect is bounded too)"
+check "  and says so" grep -q "accepted no connection within 300 ms" "$T_DIR/err"
+kill "$HANG_PID" 2>/dev/null || true; HANG_PID=""
 
 # --- wifd restarts mid-session: the session is resumed and kept ---------------
 ( login wiftest nobody -- /bin/sh -c 'while [ ! -e "$0/go3" ]; do sleep 0.05; done' "$T_DIR/seen" ) &
