@@ -366,6 +366,7 @@ op_admin(struct wifd *d, struct wif_peer *peer, const char *op,
 			if (wif_sink_remove(&cp->sinks[i]) != WIF_OK)
 				log_warnx("flush %s: %s", cp->name,
 				    wif_err_detail());
+		wifd_sessions_revoke(d, cp->name);
 		pthread_rwlock_unlock(&d->cfg_lock);
 		ev.event = "revoke";
 	}

@@ -803,6 +803,38 @@ wifd_sessions_sync(struct wifd *d)
 	pthread_mutex_unlock(&d->sess_mu);
 }
 
+void
+wifd_sessions_revoke(struct wifd *d, const char *profile)
+{
+	struct wifd_session *s;
+	char uname[32], fname[200];
+	struct stat rst;
+	int root, ufd, fd;
+
+	pthread_mutex_lock(&d->sess_mu);
+	if ((root = root_dir(session_dir_of(d))) >= 0 &&
+	    fstat(root, &rst) == 0) {
+		for (s = d->sessions; s != NULL; s = s->next) {
+			if (strcmp(s->profile, profile) != 0)
+				continue;
+			s->cred_at = 0;
+			snprintf(uname, sizeof(uname), "%u", (unsigned)s->uid);
+			snprintf(fname, sizeof(fname), "%s.json", s->profile);
+			if ((ufd = open_dir_dev(root, uname, rst.st_dev)) == -1)
+				continue;
+			if ((fd = open_dir_dev(ufd, "credentials",
+			    rst.st_dev)) != -1) {
+				(void)unlinkat(fd, fname, 0);
+				close(fd);
+			}
+			close(ufd);
+		}
+	}
+	if (root >= 0)
+		close(root);
+	pthread_mutex_unlock(&d->sess_mu);
+}
+
 /* The refresher's pass: sessions whose every holder is gone (a login that
  * died, or failed after the open) end. */
 void

@@ -76,6 +76,9 @@ void wifd_sessions_sync(struct wifd *d);
 void wifd_sessions_restore(struct wifd *d);
 void wifd_sessions_free(struct wifd *d);
 void wifd_sessions_reap(struct wifd *d);
+/* flush: the sessions' credentials of profile go (the next mint writes
+ * them again); under cfg_lock. */
+void wifd_sessions_revoke(struct wifd *d, const char *profile);
 struct json_object;
 int wifd_sessions_json(struct wifd *d, uid_t uid, struct json_object *arr);
 

@@ -188,6 +188,8 @@ eventually test -s "$UDIR/credentials/default.json" || true
 old=$(jq_ "$UDIR/credentials/default.json" 'd["access_token"]')
 # wifd mints anew: the token is flushed (root's admin op) and asked for again
 $WIRE request op=flush profile=default >/dev/null
+check "flush (revoke): the session's credentials no longer hold the revoked token" \
+    sh -c "! grep -qF '$old' '$UDIR/credentials/default.json' 2>/dev/null"
 "$WIF_BIN" token -p default >"$T_DIR/newtok" 2>"$T_DIR/err" || true
 eventually sh -c "test \"\$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"access_token\"])' '$UDIR/credentials/default.json')\" = \"$(cat "$T_DIR/newtok")\"" || true
 check "kept fresh: after wifd's refresh the session's credentials hold the new token" \
