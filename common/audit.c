@@ -60,18 +60,24 @@ struct wif_audit {
 };
 
 static int
-open_file(struct wif_audit *a)
+open_fd(const char *path, int *out)
 {
-	int fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 
 	if (fd == -1)
-		return wif_err(WIF_E_IO, "audit log %s: %s%s", a->path,
+		return wif_err(WIF_E_IO, "audit log %s: %s%s", path,
 		    strerror(errno), errno == ELOOP ? " (a symbolic link: "
 		    "refused)" : "");
 	(void)fchmod(fd, 0600);
-	a->fd = fd;
+	*out = fd;
 	return WIF_OK;
+}
+
+static int
+open_file(struct wif_audit *a)
+{
+	return open_fd(a->path, &a->fd);
 }
 
 /* Connect the writer's datagram socket to the log socket; -1 if no
@@ -347,19 +353,22 @@ wif_audit_close(struct wif_audit *a)
 int
 wif_audit_reopen(struct wif_audit *a)
 {
-	int old, r = WIF_OK;
+	int old, nfd, r;
 
 	if (a == NULL || a->t != T_FILE)
 		return WIF_OK;
+	/* The new file is opened before the lock is taken (an open may be
+	 * slow, and every audited request needs that lock). */
+	if ((r = open_fd(a->path, &nfd)) != WIF_OK)
+		return r;
 	pthread_mutex_lock(&a->mu);
 	drain_locked(a); /* lines from before the rotation go to the old file */
 	old = a->fd;
-	if ((r = open_file(a)) == WIF_OK && old >= 0)
-		close(old);
-	else
-		a->fd = old;
+	a->fd = nfd;
 	pthread_mutex_unlock(&a->mu);
-	return r;
+	if (old >= 0)
+		close(old);
+	return WIF_OK;
 }
 
 /* Append " key=value" (quoted and escaped when needed); NULL skipped. */
