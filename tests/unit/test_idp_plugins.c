@@ -282,7 +282,7 @@ test_gcp_request(void)
 
 	/* the host key wins; another account; standard format */
 	{
-		const char *kv2[] = { "host", "metadata.google.internal",
+		const char *kv2[] = { "host", "127.0.0.2:8089",
 		    "service_account", "app@p.iam.gserviceaccount.com",
 		    "format", "standard", NULL };
 
@@ -290,8 +290,8 @@ test_gcp_request(void)
 		fh_push(WIF_OK, 200, body, "metadata-flavor: Google");
 		drive(GCP, kv2, NULL, &o);
 		CU_ASSERT_EQUAL(o.rc, WIF_OK);
-		CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://metadata.google."
-		    "internal/computeMetadata/v1/instance/service-accounts/"
+		CU_ASSERT_STRING_EQUAL(FH.req[0].url, "http://127.0.0.2:8089"
+		    "/computeMetadata/v1/instance/service-accounts/"
 		    "app@p.iam.gserviceaccount.com/identity?format=standard&"
 		    "audience=https%3A%2F%2Fapi.anthropic.com");
 		run_free(&o);
@@ -345,7 +345,7 @@ test_gcp_errors(void)
 	unsetenv("GCE_METADATA_HOST");
 	/* config */
 	{
-		const char *b1[] = { "host", "http://169.254.169.254", NULL };
+		const char *b1[] = { "host", "http://127.0.0.1:8088", NULL };
 		const char *b2[] = { "format", "jwt", NULL };
 		const char *b3[] = { "service_account", "../../token", NULL };
 
