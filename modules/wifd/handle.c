@@ -172,14 +172,7 @@ op_token(struct wifd *d, struct wif_peer *peer,
 	    may_block ? 0 : WIF_CACHE_NOWAIT, &t);
 	if (r == WIF_CACHE_WOULD_BLOCK)
 		return 1;
-	{
-		struct wifd_profile *ps = wifd_profile_get(d, profile);
-		if (ps != NULL) {
-			pthread_mutex_lock(&d->prof_mu); /* the refresher reads it */
-			ps->used = 1;
-			pthread_mutex_unlock(&d->prof_mu);
-		}
-	}
+	wifd_profile_mark_used(d, profile);
 	memset(&ev, 0, sizeof(ev));
 	ev.event = "issue";
 	ev.profile = profile;

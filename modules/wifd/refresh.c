@@ -43,6 +43,19 @@ out:
 	return p;
 }
 
+/* Keep profile fresh from now on (it was asked for, has sinks or sessions). */
+void
+wifd_profile_mark_used(struct wifd *d, const char *name)
+{
+	struct wifd_profile *p = wifd_profile_get(d, name);
+
+	if (p != NULL) {
+		pthread_mutex_lock(&d->prof_mu); /* the refresher reads it */
+		p->used = 1;
+		pthread_mutex_unlock(&d->prof_mu);
+	}
+}
+
 /* Why an exchange failed, as a metric label (bounded set). */
 static const char *
 fail_reason(int r, const struct wif_mint_report *rep)
@@ -165,12 +178,8 @@ wifd_profiles_sync(struct wifd *d)
 	size_t i;
 
 	for (i = 0; i < cfg->n_profiles; i++)
-		if (cfg->profiles[i].n_sinks > 0 &&
-		    (p = wifd_profile_get(d, cfg->profiles[i].name)) != NULL) {
-			pthread_mutex_lock(&d->prof_mu);
-			p->used = 1;
-			pthread_mutex_unlock(&d->prof_mu);
-		}
+		if (cfg->profiles[i].n_sinks > 0)
+			wifd_profile_mark_used(d, cfg->profiles[i].name);
 	pthread_mutex_lock(&d->prof_mu);
 	for (pp = &d->profiles; (p = *pp) != NULL;) {
 		if (wif_config_profile(cfg, p->name) == NULL) {

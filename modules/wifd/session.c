@@ -290,12 +290,6 @@ profile_json(const struct wif_config_profile *cp, const char *udir)
 	return s;
 }
 
-static const char *
-session_dir_of(struct wifd *d)
-{
-	return d->session_dir;
-}
-
 /*
  * Write what the SDK reads for session s: the profile file always, the
  * credentials when t is given.  Under sess_mu.
@@ -310,7 +304,7 @@ session_write(struct wifd *d, struct wifd_session *s,
 	size_t n = 0;
 
 	snprintf(uname, sizeof(uname), "%u", (unsigned)s->uid);
-	snprintf(udir, sizeof(udir), "%s/%s", session_dir_of(d), uname);
+	snprintf(udir, sizeof(udir), "%s/%s", d->session_dir, uname);
 	snprintf(fname, sizeof(fname), "%s.json", s->profile);
 	if (cp->exchange.type != WIF_EXCHANGE_ANTHROPIC ||
 	    cp->exchange.federation_rule_id == NULL ||
@@ -319,7 +313,7 @@ session_write(struct wifd *d, struct wifd_session *s,
 		    "Anthropic: no SDK session", cp->name);
 	if (t != NULL && t->obtained_at < s->cred_at)
 		t = NULL;       /* a newer token is there already */
-	if ((root = root_dir(session_dir_of(d))) == -1)
+	if ((root = root_dir(d->session_dir)) == -1)
 		return WIF_E_IO;
 	if (fstat(root, &rst) != 0 ||
 	    (ufd = sub_dir(root, rst.st_dev, uname, s->uid, s->gid)) == -1 ||
@@ -398,7 +392,7 @@ session_remove(struct wifd *d, const struct wifd_session *s, int last)
 
 	snprintf(uname, sizeof(uname), "%u", (unsigned)s->uid);
 	snprintf(fname, sizeof(fname), "%s.json", s->profile);
-	if ((root = root_dir(session_dir_of(d))) == -1)
+	if ((root = root_dir(d->session_dir)) == -1)
 		return;
 	if (fstat(root, &rst) != 0 ||
 	    (ufd = open_dir_dev(root, uname, rst.st_dev)) == -1) {
@@ -419,7 +413,7 @@ session_remove(struct wifd *d, const struct wifd_session *s, int last)
 		if (unlinkat(root, uname, AT_REMOVEDIR) != 0 && errno != ENOENT)
 			log_info("session directory %s/%s left in place: %s "
 			    "(it holds files wifd did not write)",
-			    session_dir_of(d), uname, strerror(errno));
+			    d->session_dir, uname, strerror(errno));
 	}
 	close(ufd);
 	close(root);
@@ -457,8 +451,8 @@ state_save(struct wifd *d)
 		buf[used++] = '\n';
 		buf[used] = '\0';
 	}
-	if (root_dir(session_dir_of(d)) >= 0) {
-		snprintf(path, sizeof(path), "%s/.state", session_dir_of(d));
+	if (root_dir(d->session_dir) >= 0) {
+		snprintf(path, sizeof(path), "%s/.state", d->session_dir);
 		if (wif_write_file_atomic(path, buf, used, 0600, (uid_t)-1,
 		    (gid_t)-1) != WIF_OK)
 			log_warnx("sessions: %s", wif_err_detail());
@@ -528,18 +522,6 @@ holder_drop(struct wifd_session *s, pid_t pid)
 		s->count--;
 	}
 	return s->count == 0;
-}
-
-static void
-mark_used(struct wifd *d, const char *profile)
-{
-	struct wifd_profile *ps = wifd_profile_get(d, profile);
-
-	if (ps != NULL) {
-		pthread_mutex_lock(&d->prof_mu);
-		ps->used = 1;
-		pthread_mutex_unlock(&d->prof_mu);
-	}
 }
 
 static void
@@ -643,7 +625,7 @@ wifd_session_op(struct wifd *d, struct wif_peer *peer,
 	pthread_rwlock_unlock(&d->cfg_lock);
 	if (cp == NULL)
 		return 0;
-	snprintf(udir, sizeof(udir), "%s/%u", session_dir_of(d),
+	snprintf(udir, sizeof(udir), "%s/%u", d->session_dir,
 	    (unsigned)up.uid);
 
 	if (!open) {
@@ -666,7 +648,7 @@ wifd_session_op(struct wifd *d, struct wif_peer *peer,
 	}
 
 	/* A token first, so that the session starts with credentials. */
-	mark_used(d, profile);
+	wifd_profile_mark_used(d, profile);
 	r = wif_cache_get(d->cache, profile, &pol, 0, 0, &t);
 	if (r != WIF_OK) {
 		audit_session(d, peer, "session_open", profile, user,
@@ -779,7 +761,7 @@ wifd_sessions_sync(struct wifd *d)
 			    (unsigned)s->uid, wif_err_detail());
 			if (cp != NULL && cp->exchange.type ==
 			    WIF_EXCHANGE_ANTHROPIC)
-				mark_used(d, s->profile);
+				wifd_profile_mark_used(d, s->profile);
 			continue;
 		}
 		if (cp == NULL || cp->exchange.type != WIF_EXCHANGE_ANTHROPIC ||
@@ -797,7 +779,7 @@ wifd_sessions_sync(struct wifd *d)
 		}
 		s->gid = up.gid;
 		(void)session_write(d, s, cp, NULL);
-		mark_used(d, s->profile);
+		wifd_profile_mark_used(d, s->profile);
 	}
 	state_save(d);
 	pthread_mutex_unlock(&d->sess_mu);
@@ -812,7 +794,7 @@ wifd_sessions_revoke(struct wifd *d, const char *profile)
 	int root, ufd, fd;
 
 	pthread_mutex_lock(&d->sess_mu);
-	if ((root = root_dir(session_dir_of(d))) >= 0 &&
+	if ((root = root_dir(d->session_dir)) >= 0 &&
 	    fstat(root, &rst) == 0) {
 		for (s = d->sessions; s != NULL; s = s->next) {
 			if (strcmp(s->profile, profile) != 0)
@@ -883,7 +865,7 @@ wifd_sessions_restore(struct wifd *d)
 	long pid;
 	int fd, n;
 
-	snprintf(path, sizeof(path), "%s/.state", session_dir_of(d));
+	snprintf(path, sizeof(path), "%s/.state", d->session_dir);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1)
 		return;
@@ -949,7 +931,7 @@ wifd_sessions_json(struct wifd *d, uid_t uid, json_object *arr)
 		if (uid != 0 && s->uid != uid)
 			continue;
 		o = json_object_new_object();
-		snprintf(dir, sizeof(dir), "%s/%u", session_dir_of(d),
+		snprintf(dir, sizeof(dir), "%s/%u", d->session_dir,
 		    (unsigned)s->uid);
 		json_object_object_add(o, "user", json_object_new_string(s->user));
 		json_object_object_add(o, "uid", json_object_new_int64(s->uid));

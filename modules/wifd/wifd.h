@@ -88,6 +88,7 @@ void wifd_reply_error(char *out, size_t *len, int rc, const char *fmt, ...)
 
 /* refresh.c */
 struct wifd_profile *wifd_profile_get(struct wifd *d, const char *name);
+void wifd_profile_mark_used(struct wifd *d, const char *name);
 int wifd_refresh_cb(void *arg, const char *profile, unsigned flags,
                     struct wif_token **out);
 void *wifd_refresher_main(void *arg);

@@ -343,7 +343,8 @@ setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups \
     "$RUNNER" envsock nobody -- /bin/true >"$T_DIR/out" 2>"$T_DIR/err"
 set -e
 check "WIF_SOCKET in the environment is ignored: the module asks the configured socket only" \
-    sh -c "! grep -q '^env ANTHROPIC' '$T_DIR/out' && grep -q 'socket' '$T_DIR/err'"
+    sh -c "! grep -q '^env ANTHROPIC' '$T_DIR/out' && grep -q 'no wifd socket at /.*wifd.sock' '$T_DIR/err' &&
+           ! grep -qF '$SOCK' '$T_DIR/err'"
 
 # --- a profile that stops exchanging with Anthropic ends its sessions ---------
 ( login wiftest nobody -- /bin/sh -c 'while [ ! -e "$0/go6" ]; do sleep 0.05; done' "$T_DIR/seen" ) &
