@@ -145,20 +145,29 @@ P
 	done
 	echo ');'
 } >"$work/wif100.conf"
-# (as wifd.service starts it: GnuTLS, which Debian's libcurl drags in, not
-# initialized at load)
+# (as wifd.service starts it: GnuTLS, which Debian's libcurl drags into the
+# mint helper, not initialized at load)
 GNUTLS_NO_IMPLICIT_INIT=1 "$bb/modules/wifd/wifd" -c "$work/wif100.conf" -s "$work/wifd3.sock" 2>"$work/wifd3.log" &
 wifd3=$!
 for _ in $(seq 100); do [ -S "$work/wifd3.sock" ] && break; sleep 0.05; done
 echo "idle, 100 profiles loaded: $(grep VmRSS /proc/$wifd3/status)"
 for i in $(seq 100); do WIF_SOCKET="$work/wifd3.sock" "$bb/modules/wif/wif" token -p "p$i" >/dev/null; done
+# the mint helper (wifd-mint) that has just minted 100 tokens
+helper=$(pgrep -P $wifd3 -x wifd-mint || true)
+if [ -n "$helper" ]; then
+	echo "mint helper after 100 mints: $(grep VmRSS /proc/$helper/status), peak $(grep VmHWM /proc/$helper/status)"
+	awk '/^(Rss|Pss):/ {printf "  %s %s kB", $1, $2} END {print ""}' /proc/$helper/smaps_rollup
+fi
+echo "wifd after 100 mints: $(grep VmRSS /proc/$wifd3/status)"
 WIF_SOCKET="$work/wifd3.sock" WIF_BENCH_PROFILE=p50 ./bench/client_rt 5000 32 >/dev/null
-echo "after 100 mints: $(grep VmRSS /proc/$wifd3/status)"
 echo "100 tokens cached, after 160k requests from 32 clients: $(grep VmRSS /proc/$wifd3/status), peak $(grep VmHWM /proc/$wifd3/status)"
 # what the RSS is made of: pages shared with every process using the same
-# libraries (libc, libcrypto, libcurl and its dependencies) vs wifd's own
+# libraries (libc, libconfig, json-c) vs wifd's own
 awk '/^(Rss|Pss|Shared_Clean|Shared_Dirty|Private_Clean|Private_Dirty|Anonymous):/ {printf "  %s %s kB", $1, $2} END {print ""}' /proc/$wifd3/smaps_rollup
 awk '/^[0-9a-f]+-[0-9a-f]+ / {f=$6} /^Rss:/ {if (f ~ /\.so/) lib+=$2; else own+=$2} END {printf "  RSS in shared libraries %d kB, the rest (heap, stacks, wifd) %d kB\n", lib, own}' /proc/$wifd3/smaps
+if grep -qE 'libcurl|libcrypto' /proc/$wifd3/maps; then echo "  (wifd maps libcurl/libcrypto: unexpected)"; else echo "  wifd maps neither libcurl nor libcrypto"; fi
+sleep 11   # the helper's linger (10 s) passes: it ends
+echo "helper still running 11 s later: $(pgrep -P $wifd3 -x wifd-mint >/dev/null && echo yes || echo no)"
 kill $wifd3; wait $wifd3 2>/dev/null || true
 
 echo

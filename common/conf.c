@@ -1,16 +1,20 @@
 /* conf.c - wif.conf + conf.d (libconfig), strict validation; see conf.h.
  *
  * One pass over every file collects every problem as "FILE:LINE: what is
- * wrong; what to do", so that an operator fixes a file in one round.  The
- * libconfig trees stay alive in cfg->priv: sources point into them and the
- * host services read plugin keys from them.  The file is long because
- * every check carries its own explanatory message; a split would put the
- * field checks (parse_*) beside the loading and merging. */
+ * wrong; what to do", so that an operator fixes a file in one round.  Each
+ * file is read once (checked on the open descriptor) and parsed from those
+ * bytes; the bytes and the libconfig trees stay alive in cfg->priv: sources
+ * point into the trees, the host services read plugin keys from them, and
+ * a snapshot hands the bytes to another process, which parses them the
+ * same way (load(): one path fed by the disk or by a snapshot).  The file
+ * is long because every check carries its own explanatory message; a split
+ * would put the field checks (parse_*) beside the loading and merging. */
 #include "config.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -22,7 +26,8 @@
 
 #include "conf.h"
 #include "err.h"
-#include "exchange.h"
+#include "secmem.h"
+#include "util.h"
 
 #define MAX_FILES 256               /* the main file + conf.d/NAME.conf */
 #define MAX_FILE_SIZE (1024 * 1024) /* per configuration file */
@@ -32,8 +37,20 @@
 #define TE_ACCESS_TOKEN "urn:ietf:params:oauth:token-type:access_token"
 #define TE_JWT "urn:ietf:params:oauth:token-type:jwt"
 
+/* One configuration file as it was read, once: its exact bytes (what a
+ * snapshot hands on), whether it was group/world-readable then, and the
+ * tree parsed from the bytes.  The tree's root setting has f as its hook
+ * (sconf()). */
+struct conf_file {
+	char *path;
+	char *text;      /* len bytes + '\0'; NULL when it could not be read */
+	size_t len;
+	int readable;    /* group/world-readable (no inline secrets) */
+	config_t *tree;  /* NULL when not (yet) parsed */
+};
+
 struct priv {
-	config_t *trees[MAX_FILES]; /* [0] is the main file */
+	struct conf_file f[MAX_FILES]; /* [0] is the main file */
 	size_t n;
 };
 
@@ -192,12 +209,21 @@ errs_free(struct errs *e)
 	free(e);
 }
 
+/* The file a setting came from: the hook of its tree's root. */
+static const struct conf_file *
+sconf(const config_setting_t *s)
+{
+	while (s != NULL && config_setting_parent(s) != NULL)
+		s = config_setting_parent(s);
+	return s ? config_setting_get_hook(s) : NULL;
+}
+
 static const char *
 sfile(const config_setting_t *s)
 {
-	const char *f = s ? config_setting_source_file(s) : NULL;
+	const struct conf_file *f = sconf(s);
 
-	return f ? f : "?";
+	return f ? f->path : "?";
 }
 
 static int
@@ -409,100 +435,202 @@ check_owner_mode(const char *path, const struct stat *st)
 }
 
 static int
-check_file_safe(const char *path, int *group_or_world_readable)
+stat_failed(const char *path, int err)
+{
+	if (err == ENOENT)
+		return wif_err(WIF_E_NOT_FOUND, "%s does not exist; create it "
+		    "(see wif.conf(5)) or pass another with --config", path);
+	return wif_err(WIF_E_IO, "cannot stat %s: %s; check the permissions of "
+	    "its directories", path, strerror(err));
+}
+
+static int
+too_big(const char *path)
+{
+	return wif_err(WIF_E_CONFIG, "%s is larger than %d bytes; split its "
+	    "profiles into conf.d files", path, MAX_FILE_SIZE);
+}
+
+/* A configuration file must be a regular file, safe (check_owner_mode)
+ * and at most MAX_FILE_SIZE bytes. */
+static int
+check_file_stat(const char *path, const struct stat *st)
+{
+	int r;
+
+	if (!S_ISREG(st->st_mode))
+		return wif_err(WIF_E_IO, "%s is not a regular file; point "
+		    "--config at the configuration file itself", path);
+	if ((r = check_owner_mode(path, st)) != WIF_OK)
+		return r;
+	if (st->st_size > MAX_FILE_SIZE)
+		return too_big(path);
+	return WIF_OK;
+}
+
+/* open() refused path (errno err): a missing or unsafe file is reported
+ * as such, as when the checks run on an open file; else "cannot read". */
+static int
+open_failed(const char *path, int err)
 {
 	struct stat st;
 	int r;
 
-	if (stat(path, &st) != 0) {
-		if (errno == ENOENT)
-			return wif_err(WIF_E_NOT_FOUND, "%s does not exist; create it "
-			    "(see wif.conf(5)) or pass another with --config", path);
-		return wif_err(WIF_E_IO, "cannot stat %s: %s; check the "
-		    "permissions of its directories", path, strerror(errno));
-	}
-	if (!S_ISREG(st.st_mode))
-		return wif_err(WIF_E_IO, "%s is not a regular file; point "
-		    "--config at the configuration file itself", path);
-	if ((r = check_owner_mode(path, &st)) != WIF_OK)
+	if (stat(path, &st) != 0)
+		return stat_failed(path, errno);
+	if ((r = check_file_stat(path, &st)) != WIF_OK)
 		return r;
-	if (st.st_size > MAX_FILE_SIZE)
-		return wif_err(WIF_E_CONFIG, "%s is larger than %d bytes; split "
-		    "its profiles into conf.d files", path, MAX_FILE_SIZE);
-	if (group_or_world_readable != NULL)
-		*group_or_world_readable = (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
-	return WIF_OK;
+	return wif_err(WIF_E_IO, "cannot read %s: %s; make it readable by uid %u",
+	    path, strerror(err), (unsigned)geteuid());
+}
+
+/* Up to n bytes from fd, fewer only at end of file: the count, or -1 with
+ * errno (EINTR is retried). */
+static ssize_t
+read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t k;
+
+	while (got < n) {
+		if ((k = read(fd, (char *)buf + got, n - got)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+/* What fd holds, to its end: at most MAX_FILE_SIZE bytes however large it
+ * said it was (size), NUL-terminated for libconfig. */
+static int
+read_text(int fd, const char *path, size_t size, struct conf_file *f)
+{
+	size_t cap = size < MAX_FILE_SIZE ? size + 1 : MAX_FILE_SIZE + 1, len = 0;
+	ssize_t got;
+	char *buf, *tmp;
+	int r;
+
+	if ((buf = malloc(cap + 1)) == NULL)
+		return wif_err(WIF_E_NOMEM, "out of memory");
+	for (;;) {
+		if ((got = read_full(fd, buf + len, cap - len)) < 0) {
+			r = wif_err(WIF_E_IO, "cannot read %s: %s", path,
+			    strerror(errno));
+			break;
+		}
+		len += (size_t)got;
+		if (len < cap) {
+			buf[len] = '\0';
+			f->text = buf;
+			f->len = len;
+			return WIF_OK;
+		}
+		if (len > MAX_FILE_SIZE) { /* it grew after fstat() */
+			r = too_big(path);
+			break;
+		}
+		cap = cap < MAX_FILE_SIZE / 2 ? cap * 2 : MAX_FILE_SIZE + 1;
+		if ((tmp = realloc(buf, cap + 1)) == NULL) {
+			r = wif_err(WIF_E_NOMEM, "out of memory");
+			break;
+		}
+		buf = tmp;
+	}
+	wif_wipe(buf, len);
+	free(buf);
+	return r;
+}
+
+/* Read f->path from the disk into f: the checks apply to the file that
+ * was opened (O_NONBLOCK: a FIFO is refused, not waited on), so it cannot
+ * be swapped between the checks and the read. */
+static int
+file_read(struct conf_file *f)
+{
+	struct stat st;
+	int fd, r;
+
+	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return open_failed(f->path, errno);
+	if (fstat(fd, &st) != 0)
+		r = stat_failed(f->path, errno);
+	else if ((r = check_file_stat(f->path, &st)) == WIF_OK &&
+	    (r = read_text(fd, f->path, (size_t)st.st_size, f)) == WIF_OK)
+		f->readable = (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+	close(fd);
+	return r;
 }
 
 /* libconfig would follow @include to a file nobody checked for ownership
  * and permissions; conf.d is the supported way to split a configuration.
- * Reading the file here also gives a precise errno for "unreadable". */
+ * A NUL byte would end libconfig's reading of the text early. */
 static int
-prescan(const char *path)
+prescan(const struct conf_file *f)
 {
-	char line[1024];
-	FILE *f;
-	int n = 0, r = WIF_OK, partial = 0;
+	const char *p = f->text, *end = f->text + f->len, *nl;
+	int n;
 
-	if ((f = fopen(path, "re")) == NULL)
-		return wif_err(WIF_E_IO, "cannot read %s: %s; make it readable by "
-		    "uid %u", path, strerror(errno), (unsigned)geteuid());
-	while (fgets(line, sizeof(line), f) != NULL) {
-		const char *p = line;
-		int starts_line = !partial;
-
-		partial = strchr(line, '\n') == NULL;
-		if (!starts_line)
-			continue;
-		n++;
+	for (n = 1; p < end; n++, p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (memchr(p, '\0', (size_t)(nl - p)) != NULL)
+			return wif_err(WIF_E_CONFIG, "%s:%d: a NUL byte; a "
+			    "configuration file is text, remove it", f->path, n);
 		p += strspn(p, " \t");
-		if (strncmp(p, "@include", 8) == 0) {
-			r = wif_err(WIF_E_CONFIG, "%s:%d: @include is not supported "
-			    "(an included file escapes the ownership checks); move "
-			    "those profiles into a conf.d/NAME.conf file", path, n);
-			break;
-		}
+		if (nl - p >= 8 && strncmp(p, "@include", 8) == 0)
+			return wif_err(WIF_E_CONFIG, "%s:%d: @include is not "
+			    "supported (an included file escapes the ownership "
+			    "checks); move those profiles into a conf.d/NAME.conf "
+			    "file", f->path, n);
 	}
-	if (r == WIF_OK && ferror(f))
-		r = wif_err(WIF_E_IO, "cannot read %s: %s", path, strerror(errno));
-	fclose(f);
-	return r;
+	return WIF_OK;
 }
 
-/* Check, pre-scan and parse one file; on success the tree joins pv. */
+/* Pre-scan and parse f's bytes into f->tree; the root setting's hook
+ * points back to f (see sconf()). */
 static int
-read_tree(struct priv *pv, const char *path, config_t **out)
+parse_file(struct conf_file *f)
 {
 	config_t *c;
 	int r;
 
-	*out = NULL;
-	if ((r = check_file_safe(path, NULL)) != WIF_OK ||
-	    (r = prescan(path)) != WIF_OK)
+	if ((r = prescan(f)) != WIF_OK)
 		return r;
-	if (pv->n >= MAX_FILES)
-		return wif_err(WIF_E_CONFIG, "%s: more than %d configuration files; "
-		    "merge some of them", path, MAX_FILES);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return wif_err(WIF_E_NOMEM, "out of memory");
 	config_init(c);
-	if (config_read_file(c, path) != CONFIG_TRUE) {
-		if (config_error_type(c) == CONFIG_ERR_FILE_IO)
-			r = wif_err(WIF_E_IO, "cannot read %s: %s", path,
-			    strerror(errno));
-		else
-			r = wif_err(WIF_E_CONFIG, "%s:%d: %s; fix the syntax (see "
-			    "wif.conf(5))", config_error_file(c) ?
-			    config_error_file(c) : path, config_error_line(c),
-			    config_error_text(c) ? config_error_text(c) :
-			    "syntax error");
+	if (config_read_string(c, f->text) != CONFIG_TRUE) {
+		r = wif_err(WIF_E_CONFIG, "%s:%d: %s; fix the syntax (see "
+		    "wif.conf(5))", f->path, config_error_line(c),
+		    config_error_text(c) ? config_error_text(c) : "syntax error");
 		config_destroy(c);
 		free(c);
 		return r;
 	}
-	pv->trees[pv->n++] = c;
-	*out = c;
+	config_setting_set_hook(config_root_setting(c), f);
+	f->tree = c;
 	return WIF_OK;
+}
+
+/* A new entry for path at the end of pv's files, or NULL (full, or out of
+ * memory). */
+static struct conf_file *
+pv_add(struct priv *pv, const char *path)
+{
+	struct conf_file *f;
+
+	if (pv->n >= MAX_FILES)
+		return NULL;
+	f = &pv->f[pv->n];
+	if ((f->path = strdup(path)) == NULL)
+		return NULL;
+	pv->n++;
+	return f;
 }
 
 static void
@@ -686,11 +814,10 @@ check_source(struct errs *e, struct wif_config *cfg,
 {
 	const struct wif_option *opts = NULL, *o;
 	const char *perr = "";
+	const struct conf_file *f = sconf(g);
 	char file_key[128];
-	int i, n, readable = 1;
+	int i, n, readable = f == NULL || f->readable;
 
-	if (check_file_safe(sfile(g), &readable) != WIF_OK)
-		readable = 1;
 	src->inline_secret_ok = !readable;
 	if (sc->fn == NULL)
 		return;
@@ -852,6 +979,26 @@ shown_url(const char *u)
 	return strchr(u, '@') != NULL ? "(not shown: it contains '@')" : u;
 }
 
+const char *
+wif_config_path(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path != NULL)
+		return explicit_path;
+	if (!wif_setid() && (env = getenv(WIF_CONFIG_ENV)) != NULL && env[0] != '\0')
+		return env;
+	return WIF_DEFAULT_CONFIG;
+}
+
+static int (*url_check)(const char *url);
+
+void
+wif_config_set_url_check(int (*ok)(const char *url))
+{
+	url_check = ok;
+}
+
 static void
 check_url(struct errs *e, const config_setting_t *g, const char *key,
           const char *where, char *url)
@@ -860,7 +1007,7 @@ check_url(struct errs *e, const config_setting_t *g, const char *key,
 
 	while ((n = strlen(url)) > 0 && url[n - 1] == '/')
 		url[n - 1] = '\0';
-	if (!wif_exchange_url_ok(url))
+	if (url_check != NULL && !url_check(url))
 		ERR(e, config_setting_get_member(g, key), "%s: %s \"%.200s\" is not "
 		    "allowed; use https:// (plain http:// only to localhost, "
 		    "127.0.0.1 or [::1]; no user:password@)", where, key,
@@ -1472,6 +1619,21 @@ list_confd(struct errs *e, const char *dir, char ***names, size_t *n)
 		qsort(*names, *n, sizeof(**names), cmp_names);
 }
 
+/* The bytes may hold an inline secret: wiped. */
+static void
+conf_file_free(struct conf_file *f)
+{
+	if (f->tree != NULL) {
+		config_destroy(f->tree);
+		free(f->tree);
+	}
+	if (f->text != NULL) {
+		wif_wipe(f->text, f->len);
+		free(f->text);
+	}
+	free(f->path);
+}
+
 void
 wif_config_free(struct wif_config *cfg)
 {
@@ -1514,10 +1676,8 @@ wif_config_free(struct wif_config *cfg)
 	free(cfg->metrics_listen);
 	free(cfg->session_dir);
 	if ((pv = cfg->priv) != NULL) {
-		for (i = 0; i < pv->n; i++) {
-			config_destroy(pv->trees[i]);
-			free(pv->trees[i]);
-		}
+		for (i = 0; i < pv->n; i++)
+			conf_file_free(&pv->f[i]);
 		free(pv);
 	}
 	free(cfg);
@@ -1557,7 +1717,7 @@ confd_default(const char *path, char *buf, size_t size)
 }
 
 static struct wif_config *
-config_new(const char *path)
+config_new(void)
 {
 	struct wif_config *cfg;
 
@@ -1567,7 +1727,6 @@ config_new(const char *path)
 	cfg->mandatory = 30;
 	wif_http_policy_defaults(&cfg->http);
 	if ((cfg->priv = calloc(1, sizeof(struct priv))) == NULL ||
-	    (cfg->path = strdup(path)) == NULL ||
 	    (cfg->socket = strdup(WIF_DEFAULT_SOCKET)) == NULL ||
 	    (cfg->files = calloc(MAX_FILES, sizeof(*cfg->files))) == NULL) {
 		wif_config_free(cfg);
@@ -1576,9 +1735,88 @@ config_new(const char *path)
 	return cfg;
 }
 
-int
-wif_config_load(const char *path, const char *confd_dir,
-                wif_config_schema_fn schema, void *arg, struct wif_config **out)
+/* Where load() gets the files' bytes from: the disk or a snapshot.  It
+ * fills pv (the main file first) and e->files; a file that cannot be read
+ * is fatal (the return value) or one error in e. */
+typedef int (*gather_fn)(struct priv *pv, struct errs *e, const void *from);
+
+struct disk_from {
+	const char *path;
+	const char *confd_dir;
+};
+
+/* The main file (fatal when it cannot be read), then conf.d/NAME.conf
+ * (each failure is one error). */
+static int
+gather_disk(struct priv *pv, struct errs *e, const void *from)
+{
+	const struct disk_from *d = from;
+	const char *confd_dir = d->confd_dir;
+	struct conf_file *f;
+	char dbuf[PATH_MAX], **names = NULL;
+	size_t n_names = 0, i;
+	int r;
+
+	if ((f = pv_add(pv, d->path)) == NULL)
+		return wif_err(WIF_E_NOMEM, "out of memory");
+	if ((r = file_read(f)) != WIF_OK)
+		return r;
+	e->files[e->n_files++] = f->path;
+	if (confd_dir == NULL) {
+		confd_default(d->path, dbuf, sizeof(dbuf));
+		confd_dir = dbuf;
+	}
+	list_confd(e, confd_dir, &names, &n_names);
+	for (i = 0; i < n_names && !e->oom; i++) {
+		if ((f = pv_add(pv, names[i])) == NULL)
+			e->oom = 1; /* not full: list_confd stops before */
+		else
+			e->files[e->n_files++] = f->path;
+	}
+	for (i = 1; i < pv->n; i++)
+		if (file_read(&pv->f[i]) != WIF_OK)
+			errs_put(e, pv->f[i].path, 0, wif_err_detail());
+	free_strv(names, n_names);
+	return WIF_OK;
+}
+
+/* Parse every file that was read: the main file's failure is fatal, a
+ * conf.d file's is one error.  The parsed files make cfg->path and
+ * cfg->files; *total counts their profiles. */
+static int
+parse_files(struct wif_config *cfg, struct errs *e, size_t *total)
+{
+	struct priv *pv = cfg->priv;
+	struct conf_file *f;
+	size_t i;
+	int r;
+
+	*total = 0;
+	if ((cfg->path = strdup(pv->f[0].path)) == NULL)
+		return wif_err(WIF_E_NOMEM, "out of memory");
+	for (i = 0; i < pv->n; i++) {
+		f = &pv->f[i];
+		if (f->text == NULL)
+			continue; /* reported */
+		if ((r = parse_file(f)) != WIF_OK) {
+			if (i == 0)
+				return r;
+			errs_put(e, f->path, 0, wif_err_detail());
+			continue;
+		}
+		if ((cfg->files[cfg->n_files] = strdup(f->path)) == NULL)
+			return wif_err(WIF_E_NOMEM, "out of memory");
+		cfg->n_files++;
+		*total += (size_t)count_profiles(f->tree);
+	}
+	return WIF_OK;
+}
+
+/* wif_config_load() and wif_config_load_snapshot(): gather the bytes, then
+ * the one parse and validation whatever their origin. */
+static int
+load(gather_fn gather, const void *from, wif_config_schema_fn schema,
+     void *arg, struct wif_config **out)
 {
 	static const char *const top[] = { "wif", "profiles", NULL };
 	static const char *const top_d[] = { "profiles", NULL };
@@ -1586,60 +1824,38 @@ wif_config_load(const char *path, const char *confd_dir,
 	struct schema_cache sc;
 	struct errs *e = NULL;
 	struct priv *pv;
-	config_t *main_tree = NULL, *t;
+	config_t *main_tree;
 	config_setting_t *w;
-	char dbuf[PATH_MAX], **names = NULL;
-	size_t n_names = 0, i, total;
+	size_t i, total;
 	int r;
 
-	if (out == NULL || path == NULL)
-		return wif_err(WIF_E_INVALID_ARG, "wif_config_load: no path");
 	*out = NULL;
 	memset(&sc, 0, sizeof(sc));
 	sc.fn = schema;
 	sc.arg = arg;
-	if ((cfg = config_new(path)) == NULL || (e = calloc(1, sizeof(*e))) == NULL) {
+	if ((cfg = config_new()) == NULL || (e = calloc(1, sizeof(*e))) == NULL) {
 		r = wif_err(WIF_E_NOMEM, "out of memory");
 		goto out;
 	}
 	pv = cfg->priv;
-	if ((r = read_tree(pv, path, &main_tree)) != WIF_OK)
+	if ((r = gather(pv, e, from)) != WIF_OK ||
+	    (r = parse_files(cfg, e, &total)) != WIF_OK)
 		goto out;
-	if ((cfg->files[cfg->n_files] = strdup(path)) == NULL) {
-		r = wif_err(WIF_E_NOMEM, "out of memory");
-		goto out;
-	}
-	cfg->n_files++;
-	total = (size_t)count_profiles(main_tree);
-	if (confd_dir == NULL) {
-		confd_default(path, dbuf, sizeof(dbuf));
-		confd_dir = dbuf;
-	}
-	e->files[e->n_files++] = cfg->files[0];
-	list_confd(e, confd_dir, &names, &n_names);
-	for (i = 0; i < n_names; i++)
-		e->files[e->n_files++] = names[i];
-	for (i = 0; i < n_names; i++) {
-		if (read_tree(pv, names[i], &t) != WIF_OK) {
-			errs_put(e, names[i], 0, wif_err_detail());
-			continue;
-		}
-		cfg->files[cfg->n_files++] = names[i];
-		names[i] = NULL; /* transferred */
-		total += (size_t)count_profiles(t);
-	}
 	if ((cfg->profiles = calloc(total + 1, sizeof(*cfg->profiles))) == NULL) {
 		r = wif_err(WIF_E_NOMEM, "out of memory");
 		goto out;
 	}
+	main_tree = pv->f[0].tree;
 	check_keys(e, config_root_setting(main_tree), "the main file", top);
 	if ((w = config_lookup(main_tree, "wif")) != NULL)
 		parse_wif(e, cfg, w);
 	parse_profiles(e, cfg, main_tree, &sc);
 	for (i = 1; i < pv->n; i++) {
-		check_keys(e, config_root_setting(pv->trees[i]), "a conf.d file "
+		if (pv->f[i].tree == NULL)
+			continue; /* reported */
+		check_keys(e, config_root_setting(pv->f[i].tree), "a conf.d file "
 		    "(the wif group belongs in the main file)", top_d);
-		parse_profiles(e, cfg, pv->trees[i], &sc);
+		parse_profiles(e, cfg, pv->f[i].tree, &sc);
 	}
 	fix_locations(cfg);
 	if (e->n > 0 || e->oom) {
@@ -1651,10 +1867,222 @@ wif_config_load(const char *path, const char *confd_dir,
 	r = WIF_OK;
 out:
 	schema_cache_free(&sc);
-	free_strv(names, n_names);
 	errs_free(e);
 	wif_config_free(cfg);
 	return r;
+}
+
+int
+wif_config_load(const char *path, const char *confd_dir,
+                wif_config_schema_fn schema, void *arg, struct wif_config **out)
+{
+	struct disk_from d;
+
+	if (out == NULL || path == NULL)
+		return wif_err(WIF_E_INVALID_ARG, "wif_config_load: no path");
+	d.path = path;
+	d.confd_dir = confd_dir;
+	return load(gather_disk, &d, schema, arg, out);
+}
+
+/*
+ * The snapshot, private to the two functions below; integers are 32-bit
+ * big-endian:
+ *   "WIFCSNAP" version(1) n_files(1..MAX_FILES)
+ *   n_files times: flags(SNAP_READABLE) path_len(1..PATH_MAX-1)
+ *                  len(0..MAX_FILE_SIZE) path-bytes file-bytes
+ * and then the end of the input.  The main file comes first.
+ */
+#define SNAP_MAGIC "WIFCSNAP"
+#define SNAP_VERSION 1
+#define SNAP_READABLE 0x1u  /* conf_file.readable */
+#define SNAP_HEAD 16
+#define SNAP_FILE_HEAD 12
+#define SNAP "configuration snapshot from wifd"
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* All n bytes of buf to fd (short writes and EINTR are retried). */
+static int
+write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	ssize_t k;
+
+	while (n > 0) {
+		if ((k = write(fd, p, n)) < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return wif_err(WIF_E_IO, "cannot write the configuration "
+			    "snapshot: %s", k < 0 ? strerror(errno) :
+			    "nothing was written");
+		p += k;
+		n -= (size_t)k;
+	}
+	return WIF_OK;
+}
+
+static int
+snap_write_file(int fd, const struct conf_file *f)
+{
+	uint8_t head[SNAP_FILE_HEAD];
+	size_t plen = strlen(f->path);
+	int r;
+
+	if (plen == 0 || plen >= PATH_MAX || f->text == NULL)
+		return wif_err(WIF_E_INVALID_ARG, "%s: cannot be put in a "
+		    "configuration snapshot", f->path);
+	put_u32(head, f->readable ? SNAP_READABLE : 0);
+	put_u32(head + 4, (uint32_t)plen);
+	put_u32(head + 8, (uint32_t)f->len);
+	if ((r = write_all(fd, head, sizeof(head))) != WIF_OK ||
+	    (r = write_all(fd, f->path, plen)) != WIF_OK)
+		return r;
+	return write_all(fd, f->text, f->len);
+}
+
+int
+wif_config_snapshot_write(const struct wif_config *cfg, int fd)
+{
+	const struct priv *pv;
+	uint8_t head[SNAP_HEAD];
+	size_t i;
+	int r;
+
+	if (cfg == NULL || (pv = cfg->priv) == NULL || pv->n == 0 || fd < 0)
+		return wif_err(WIF_E_INVALID_ARG, "wif_config_snapshot_write: no "
+		    "configuration or no descriptor");
+	memcpy(head, SNAP_MAGIC, 8);
+	put_u32(head + 8, SNAP_VERSION);
+	put_u32(head + 12, (uint32_t)pv->n);
+	if ((r = write_all(fd, head, sizeof(head))) != WIF_OK)
+		return r;
+	for (i = 0; i < pv->n; i++)
+		if ((r = snap_write_file(fd, &pv->f[i])) != WIF_OK)
+			return r;
+	return WIF_OK;
+}
+
+/* Exactly n bytes of the snapshot: fewer is a truncated snapshot. */
+static int
+snap_read(int fd, void *buf, size_t n)
+{
+	ssize_t got = read_full(fd, buf, n);
+
+	if (got < 0)
+		return wif_err(WIF_E_IO, "cannot read the " SNAP ": %s",
+		    strerror(errno));
+	if ((size_t)got < n)
+		return wif_err(WIF_E_CONFIG, SNAP " is truncated; wifd writes it "
+		    "whole before it starts a helper: restart wifd");
+	return WIF_OK;
+}
+
+/* File i of the snapshot, into a new entry of pv. */
+static int
+snap_read_file(int fd, struct priv *pv, uint32_t i)
+{
+	uint8_t head[SNAP_FILE_HEAD];
+	char path[PATH_MAX];
+	uint32_t flags, plen, len;
+	struct conf_file *f;
+	int r;
+
+	if ((r = snap_read(fd, head, sizeof(head))) != WIF_OK)
+		return r;
+	flags = get_u32(head);
+	plen = get_u32(head + 4);
+	len = get_u32(head + 8);
+	if ((flags & ~SNAP_READABLE) != 0)
+		return wif_err(WIF_E_CONFIG, SNAP ": file %u has unknown flags "
+		    "%#x; run wifd and its helper from the same installation",
+		    (unsigned)i + 1, (unsigned)flags);
+	if (plen == 0 || plen >= sizeof(path))
+		return wif_err(WIF_E_CONFIG, SNAP ": file %u has a path of %u "
+		    "bytes; a path has 1 to %d", (unsigned)i + 1, (unsigned)plen,
+		    PATH_MAX - 1);
+	if (len > MAX_FILE_SIZE)
+		return wif_err(WIF_E_CONFIG, SNAP ": file %u has %u bytes; a "
+		    "configuration file has at most %d", (unsigned)i + 1,
+		    (unsigned)len, MAX_FILE_SIZE);
+	if ((r = snap_read(fd, path, plen)) != WIF_OK)
+		return r;
+	if (memchr(path, '\0', plen) != NULL)
+		return wif_err(WIF_E_CONFIG, SNAP ": the path of file %u holds "
+		    "a NUL byte", (unsigned)i + 1);
+	path[plen] = '\0';
+	if ((f = pv_add(pv, path)) == NULL || (f->text = malloc((size_t)len +
+	    1)) == NULL)
+		return wif_err(WIF_E_NOMEM, "out of memory");
+	f->len = len; /* wiped on free even when the read fails */
+	if ((r = snap_read(fd, f->text, len)) != WIF_OK)
+		return r;
+	f->text[len] = '\0';
+	f->readable = (flags & SNAP_READABLE) != 0;
+	return WIF_OK;
+}
+
+/* The snapshot's files into pv, and its end after the last one. */
+static int
+gather_snapshot(struct priv *pv, struct errs *e, const void *from)
+{
+	int fd = *(const int *)from, r;
+	uint8_t head[SNAP_HEAD];
+	uint32_t i, n;
+	ssize_t got;
+
+	if ((r = snap_read(fd, head, sizeof(head))) != WIF_OK)
+		return r;
+	if (memcmp(head, SNAP_MAGIC, 8) != 0)
+		return wif_err(WIF_E_CONFIG, SNAP " has a bad magic number: the "
+		    "descriptor holds something else");
+	if (get_u32(head + 8) != SNAP_VERSION)
+		return wif_err(WIF_E_CONFIG, SNAP " has version %u, not %d; run "
+		    "wifd and its helper from the same installation",
+		    (unsigned)get_u32(head + 8), SNAP_VERSION);
+	n = get_u32(head + 12);
+	if (n == 0 || n > MAX_FILES)
+		return wif_err(WIF_E_CONFIG, SNAP " lists %u files; a "
+		    "configuration has 1 to %d", (unsigned)n, MAX_FILES);
+	for (i = 0; i < n; i++) {
+		if ((r = snap_read_file(fd, pv, i)) != WIF_OK)
+			return r;
+		e->files[e->n_files++] = pv->f[pv->n - 1].path;
+	}
+	if ((got = read_full(fd, head, 1)) < 0)
+		return wif_err(WIF_E_IO, "cannot read the " SNAP ": %s",
+		    strerror(errno));
+	if (got > 0)
+		return wif_err(WIF_E_CONFIG, SNAP " has bytes after its last "
+		    "file; the descriptor holds something else");
+	return WIF_OK;
+}
+
+int
+wif_config_load_snapshot(int fd, wif_config_schema_fn schema, void *arg,
+                         struct wif_config **out)
+{
+	if (out == NULL)
+		return wif_err(WIF_E_INVALID_ARG, "wif_config_load_snapshot: no out");
+	*out = NULL;
+	if (fd < 0)
+		return wif_err(WIF_E_INVALID_ARG, "wif_config_load_snapshot: no "
+		    "descriptor");
+	return load(gather_snapshot, &fd, schema, arg, out);
 }
 
 const struct wif_config_profile *

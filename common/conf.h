@@ -13,6 +13,12 @@
  * Merging: wif.conf holds the `wif` group and may hold `profiles`; each
  * conf.d/NAME.conf (sorted by name; other names ignored) may hold only
  * `profiles`.  Profile names are unique across all files.
+ *
+ * Snapshots: each file is read once and parsed from its bytes, which the
+ * config keeps; wifd writes them (with each file's path and what the
+ * ownership checks found) to a descriptor so that a helper process loads
+ * exactly the configuration wifd validated, whatever the files on disk say
+ * by then.
  */
 #ifndef WIF_CONFIG_H
 #define WIF_CONFIG_H
@@ -109,7 +115,7 @@ struct wif_config {
 	char *session_dir;            /* wif.session_dir or NULL (WIF_DEFAULT_SESSION_DIR) */
 	struct wif_config_profile *profiles; size_t n_profiles;
 	char **warnings; size_t n_warnings; /* non-fatal findings, "FILE:LINE: ..." */
-	void *priv;                   /* libconfig trees */
+	void *priv;                   /* the files' bytes, libconfig trees */
 };
 
 /*
@@ -135,6 +141,47 @@ int wif_config_load(const char *path, const char *confd_dir,
                     wif_config_schema_fn schema, void *arg,
                     struct wif_config **out);
 void wif_config_free(struct wif_config *cfg);
+
+/*
+ * The rule base_url and token_url values are checked with at load
+ * (wif_exchange_url_ok: libcurl's URL parser).  wif_core_open*() set it;
+ * without it those values are not checked at load - wifd, which links no
+ * libcurl, loads so, and its mint helper loads the same bytes with the
+ * rule before anything is used (exchange.c checks again before sending).
+ * Process-wide; set once, before loading.
+ */
+void wif_config_set_url_check(int (*ok)(const char *url));
+
+#define WIF_CONFIG_ENV "WIF_CONFIG"
+
+/* The configuration file to use: explicit_path when non-NULL, else
+ * $WIF_CONFIG (not in root/setuid processes), else the built-in default.
+ * Borrowed. */
+const char *wif_config_path(const char *explicit_path);
+
+/*
+ * Write the files the configuration was loaded from (the main file, then
+ * conf.d files in load order: path and exact bytes) to fd, for
+ * wif_config_load_snapshot() in another process.  Short writes and EINTR
+ * are retried; WIF_E_IO when fd refuses.  The format is private to the two
+ * functions (length-prefixed, with a magic and a version) and carries
+ * whether each file was group/world-readable, so that inline_secret_ok
+ * comes out the same without a stat().  The bytes may hold inline secrets:
+ * fd must be private to wifd and its helper (a memfd).
+ */
+int wif_config_snapshot_write(const struct wif_config *cfg, int fd);
+/*
+ * Load a configuration from a snapshot read from fd (until EOF, at most
+ * MAX_FILES files of MAX_FILE_SIZE bytes - 256 of 1 MiB, see conf.c): the same parse and validation as
+ * wif_config_load() on the bytes it holds, naming the files by their
+ * original paths; the configuration files themselves are not opened again
+ * (paths named inside them, such as a source's token file, are checked as
+ * wif_config_load() checks them).  A truncated or malformed snapshot is
+ * WIF_E_CONFIG "configuration snapshot from wifd ..."; reads from fd's
+ * current offset.  Free with wif_config_free().
+ */
+int wif_config_load_snapshot(int fd, wif_config_schema_fn schema, void *arg,
+                             struct wif_config **out);
 
 /* The profile called name, or NULL. */
 const struct wif_config_profile *wif_config_profile(const struct wif_config *cfg,

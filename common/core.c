@@ -6,13 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef HAVE_GETAUXVAL
-#include <sys/auxv.h>
-#endif
 
 #include "core.h"
 #include "crypto.h"
 #include "err.h"
+#include "exchange.h"
 #include "host.h"
 #include "loader.h"
 #include "log.h"
@@ -52,28 +50,6 @@ struct wif_core {
 	int64_t (*now)(void);
 	int64_t (*monotonic_ms)(void);
 };
-
-static int
-privileged(void)
-{
-#ifdef HAVE_GETAUXVAL
-	if (getauxval(AT_SECURE) != 0)
-		return 1;
-#endif
-	return getuid() != geteuid() || getgid() != getegid();
-}
-
-const char *
-wif_core_config_path(const char *explicit_path)
-{
-	const char *env;
-
-	if (explicit_path != NULL)
-		return explicit_path;
-	if (!privileged() && (env = getenv(WIF_CONFIG_ENV)) != NULL && env[0] != '\0')
-		return env;
-	return WIF_DEFAULT_CONFIG;
-}
 
 /* Load (once) the plugin called name; the result is cached, failures too. */
 static struct plugin_slot *
@@ -148,8 +124,27 @@ wif_core_close(struct wif_core *c)
 	free(c);
 }
 
-int
-wif_core_open(const char *path, struct wif_core **out)
+/* How core_open() loads the configuration into c->cfg (schema_cb checks
+ * each provider's keys): from a path or from a snapshot. */
+typedef int (*core_load_fn)(struct wif_core *c, const void *from);
+
+static int
+load_path(struct wif_core *c, const void *from)
+{
+	return wif_config_load(wif_config_path(from), NULL, schema_cb, c,
+	    &c->cfg);
+}
+
+static int
+load_snapshot(struct wif_core *c, const void *from)
+{
+	return wif_config_load_snapshot(*(const int *)from, schema_cb, c,
+	    &c->cfg);
+}
+
+/* wif_core_open() and wif_core_open_snapshot(): load, then prepare. */
+static int
+core_open(core_load_fn load, const void *from, struct wif_core **out)
 {
 	struct wif_core *c;
 	size_t i, j;
@@ -161,8 +156,8 @@ wif_core_open(const char *path, struct wif_core **out)
 	pthread_mutex_init(&c->lock, NULL);
 	c->now = wif_clock_now;
 	c->monotonic_ms = wif_clock_monotonic_ms;
-	if ((r = wif_config_load(wif_core_config_path(path), NULL, schema_cb, c,
-	    &c->cfg)) != WIF_OK)
+	wif_config_set_url_check(wif_exchange_url_ok);
+	if ((r = load(c, from)) != WIF_OK)
 		goto out;
 	if (c->provider_dir == NULL &&
 	    (c->provider_dir = strdup(wif_loader_dir(c->cfg->provider_dir))) == NULL) {
@@ -194,6 +189,18 @@ wif_core_open(const char *path, struct wif_core **out)
 out:
 	wif_core_close(c);
 	return r;
+}
+
+int
+wif_core_open(const char *path, struct wif_core **out)
+{
+	return core_open(load_path, path, out);
+}
+
+int
+wif_core_open_snapshot(int fd, struct wif_core **out)
+{
+	return core_open(load_snapshot, &fd, out);
 }
 
 const struct wif_config *

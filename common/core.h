@@ -18,18 +18,15 @@
 #include "conf.h"
 #include "jwt.h"
 
-#define WIF_CONFIG_ENV "WIF_CONFIG"
-
 struct wif_core;
 
-/* The config path to use: explicit when non-NULL, else $WIF_CONFIG (not in
- * root/setuid processes), else the built-in default.  Borrowed. */
-const char *wif_core_config_path(const char *explicit_path);
-
-/* Load and validate the config at path (see wif_core_config_path) and
+/* Load and validate the config at path (see wif_config_path) and
  * prepare the core.  Errors as wif_config_load().  Free with
  * wif_core_close(). */
 int wif_core_open(const char *path, struct wif_core **out);
+/* The same from a configuration snapshot read from fd (see
+ * wif_config_load_snapshot(); wifd-mint gets the one wifd loaded). */
+int wif_core_open_snapshot(int fd, struct wif_core **out);
 void wif_core_close(struct wif_core *c);
 
 const struct wif_config *wif_core_config(const struct wif_core *c);

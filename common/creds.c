@@ -384,7 +384,7 @@ wif_resolve(const char *explicit_config, const char *explicit_profile,
 	note_shadows(res);
 
 	/* 1. wif's own configuration. */
-	path = wif_core_config_path(explicit_config);
+	path = wif_config_path(explicit_config);
 	have_conf = explicit_config != NULL || getenv(WIF_CONFIG_ENV) != NULL ||
 	    stat(path, &st) == 0;
 	c = add(res, WIF_CRED_WIF_CONFIG, "wif.conf %s", path);

@@ -15,7 +15,6 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,18 +59,6 @@ wif_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
 	return WIF_OK;
 }
 
-void
-wif_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char h[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = h[in[i] >> 4];
-		out[2 * i + 1] = h[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static int
 b64(const void *data, size_t len, int url, char **out)
@@ -188,13 +175,6 @@ wif_base64url_decode(const char *in, size_t len, uint8_t **out, size_t *out_len)
 	return WIF_OK;
 }
 
-int
-wif_random_bytes(void *buf, size_t len)
-{
-	if (len > 0x7fffffff || RAND_bytes(buf, (int)len) != 1)
-		return wif_err(WIF_E_CRYPTO, "no randomness available");
-	return WIF_OK;
-}
 
 struct jws_alg {
 	const char *name;
@@ -423,4 +403,18 @@ out:
 	wif_secmem_free(input);
 	wif_secmem_free(sig);
 	return r;
+}
+
+void
+wif_log_fingerprint(const void *secret, size_t len, char *buf, size_t buflen)
+{
+	uint8_t d[32];
+	char hex[65];
+
+	if (wif_sha256(secret, len, d) != 0) {
+		snprintf(buf, buflen, "sha256:?");
+		return;
+	}
+	wif_hex(d, sizeof(d), hex);
+	snprintf(buf, buflen, "sha256:%.12s", hex);
 }

@@ -12,11 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"   /* wif_hex, wif_random_bytes */
+
 int wif_sha256(const void *data, size_t len, uint8_t out[32]);
+/* "sha256:" + 12 hex chars of SHA-256(secret) into buf (>= 20 bytes): how
+ * logs name a secret. */
+void wif_log_fingerprint(const void *secret, size_t len, char *buf, size_t buflen);
 int wif_hmac_sha256(const void *key, size_t key_len, const void *data,
                     size_t len, uint8_t out[32]);
-/* Lower-case hex of in[0..n) into out (2n+1 bytes, NUL-terminated). */
-void wif_hex(const uint8_t *in, size_t n, char *out);
 
 /* Standard base64 with padding; *out in secure memory. */
 int wif_base64_encode(const void *data, size_t len, char **out);
@@ -26,7 +29,6 @@ int wif_base64url_encode(const void *data, size_t len, char **out);
  * *out in secure memory, NUL-terminated, *out_len excludes the NUL. */
 int wif_base64url_decode(const char *in, size_t len, uint8_t **out,
                          size_t *out_len);
-int wif_random_bytes(void *buf, size_t len);
 
 /* Compact JWS over payload_json with header
  * {"alg":alg,"typ":"JWT"[,"kid":kid]}.  alg: RS256 RS384 RS512 PS256 ES256

@@ -29,20 +29,6 @@ struct wif_host_impl {
 
 #define IMPL(h) ((const struct wif_host_impl *)(const void *)(h))
 
-int64_t
-wif_clock_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
-int64_t
-wif_clock_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 h_log(const struct wif_host *h, int level, const char *fmt, ...)

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "http.h"
+#include "util.h"
 
 struct wif_host_params {
 	const char *provider;                /* for the log prefix */
@@ -34,8 +35,6 @@ struct wif_host_params {
 int wif_host_new(const struct wif_host_params *p, struct wif_host **out);
 void wif_host_free(struct wif_host *h);
 
-/* The wall clock and monotonic clock the core uses (time(), CLOCK_MONOTONIC). */
-int64_t wif_clock_now(void);
-int64_t wif_clock_monotonic_ms(void);
+/* wif_clock_now(), wif_clock_monotonic_ms(): util.h */
 
 #endif

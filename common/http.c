@@ -52,17 +52,6 @@ struct response {
 	char *hvalue[MAX_HEADERS];
 };
 
-void
-wif_http_policy_defaults(struct wif_http_policy *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->timeout_ms = 10000;
-	p->connect_timeout_ms = 3000;
-	p->max_body = 1024 * 1024;
-	p->retries = 3;
-	p->backoff_ms = 500;
-	p->budget_ms = 30000;
-}
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_FAILED_INIT;

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <wif/provider.h>
 
 struct wif_http_policy {
@@ -35,8 +36,20 @@ struct wif_http_policy {
 	const char *ca_file;      /* extra CA bundle (tests), or NULL */
 };
 
-/* Fill p with the defaults above. */
-void wif_http_policy_defaults(struct wif_http_policy *p);
+/* Fill p with the defaults above (inline: configuration loading, libc
+ * only and so in wifd too, sets them). */
+static inline void
+wif_http_policy_defaults(struct wif_http_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->timeout_ms = 10000;
+	p->connect_timeout_ms = 3000;
+	p->max_body = 1024 * 1024;
+	p->retries = 3;
+	p->backoff_ms = 500;
+	p->budget_ms = 30000;
+}
+
 /* curl_global_init once; safe to call repeatedly and from threads. */
 int wif_http_global_init(void);
 /* WIF_OK when the policy allows url (scheme and host check only). */

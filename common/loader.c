@@ -15,23 +15,16 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#ifdef HAVE_GETAUXVAL
-#include <sys/auxv.h>
-#endif
 
 #include "conf.h"
 #include "err.h"
 #include "loader.h"
+#include "util.h"
 
 static int
 process_is_privileged(void)
 {
-#ifdef HAVE_GETAUXVAL
-	if (getauxval(AT_SECURE) != 0)
-		return 1;
-#endif
-	return getuid() == 0 || geteuid() == 0 || getuid() != geteuid() ||
-	    getgid() != getegid();
+	return getuid() == 0 || geteuid() == 0 || wif_setid();
 }
 
 const char *

@@ -8,7 +8,6 @@
 #include <strings.h>
 #include <syslog.h>
 
-#include "crypto.h"
 #include "err.h"
 #include "log.h"
 
@@ -105,16 +104,3 @@ log_warn(const char *fmt, ...)
 	wif_log(WIF_LOG_WARNING, "%s: %s", msg, strerror(saved));
 }
 
-void
-wif_log_fingerprint(const void *secret, size_t len, char *buf, size_t buflen)
-{
-	uint8_t d[32];
-	char hex[65];
-
-	if (wif_sha256(secret, len, d) != 0) {
-		snprintf(buf, buflen, "sha256:?");
-		return;
-	}
-	wif_hex(d, sizeof(d), hex);
-	snprintf(buf, buflen, "sha256:%.12s", hex);
-}

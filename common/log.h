@@ -2,7 +2,7 @@
  * log.h - logging to stderr or syslog, OpenBSD-daemon style verbs.
  *
  * Owns: the log destination and level.  Must never be given a secret: log a
- * wif_log_fingerprint() of a token instead (first 12 hex chars of its
+ * wif_log_fingerprint() (crypto.h) of a token instead (first 12 hex chars of its
  * SHA-256).  Levels are the syslog ones (enum wif_log_level).
  */
 #ifndef WIF_LOG_H
@@ -28,8 +28,5 @@ void wif_log_va(int level, const char *fmt, va_list ap) WIF_PRINTF(2, 0);
 #define log_errx(...) wif_log(WIF_LOG_ERR, __VA_ARGS__)
 /* log_warn: like log_warnx, with ": strerror(errno)" appended. */
 void log_warn(const char *fmt, ...) WIF_PRINTF(1, 2);
-
-/* "sha256:" + 12 hex chars of SHA-256(secret) into buf (>= 20 bytes). */
-void wif_log_fingerprint(const void *secret, size_t len, char *buf, size_t buflen);
 
 #endif

@@ -87,6 +87,9 @@ wif_mint(struct wif_core *c, const char *profile, const uint8_t *last_consumed,
 			wif_err_prefix(r, "profile %s: source %zu (%s)", profile,
 			    id->source_index + 1, id->provider);
 		if (r == WIF_OK) {
+			if (wif_sha256((*out)->access_token,
+			    (*out)->access_token_len, (*out)->sha256) == WIF_OK)
+				(*out)->has_sha256 = 1;
 			wif_log_fingerprint((*out)->access_token,
 			    (*out)->access_token_len, fp, sizeof(fp));
 			log_info("profile %s: minted token %s via %s, expires in "

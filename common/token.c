@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "err.h"
 #include "secmem.h"
 #include "token.h"
@@ -16,6 +17,15 @@ wif_token_free(struct wif_token *t)
 	wif_secmem_free(t->access_token);
 	free(t->scope);
 	free(t);
+}
+
+void
+wif_token_digest_hex(const struct wif_token *t, char out[13])
+{
+	if (t->has_sha256)
+		wif_hex(t->sha256, 6, out);
+	else
+		memcpy(out, "unknown", sizeof("unknown"));
 }
 
 int

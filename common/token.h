@@ -17,10 +17,17 @@ struct wif_token {
 	int64_t obtained_at;      /* wall clock, seconds */
 	char *scope;              /* ordinary memory, or NULL */
 	char request_id[128];     /* the server's request-id, or "" */
+	uint8_t sha256[32];       /* SHA-256 of access_token, when has_sha256:
+	                             audit lines name its first bytes (wifd
+	                             cannot hash: it links no libcrypto) */
+	int has_sha256;
 };
 
 /* Deep copy; *out freed with wif_token_free(). */
 int wif_token_dup(const struct wif_token *t, struct wif_token **out);
+/* The first 6 bytes of its SHA-256 in hex (what audit lines carry), or
+ * "unknown" for a token nobody hashed; out has 13 bytes. */
+void wif_token_digest_hex(const struct wif_token *t, char out[13]);
 /* Wipes the access token; accepts NULL. */
 void wif_token_free(struct wif_token *t);
 

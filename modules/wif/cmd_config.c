@@ -111,7 +111,7 @@ cmd_check_config(int argc, char **argv)
 		cli_config_path = argv[1];
 	if (wif_core_open(cli_config_path, &core) != WIF_OK) {
 		fprintf(stderr, "wif: configuration %s is not usable:\n%s\n",
-		    wif_core_config_path(cli_config_path), wif_err_detail());
+		    wif_config_path(cli_config_path), wif_err_detail());
 		return CLI_EXIT_CONFIG;
 	}
 	cfg = wif_core_config(core);

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "crypto.h"
 #include "err.h"
 #include "fileio.h"
 #include "log.h"

@@ -276,6 +276,21 @@ print_daemon_text(const char *dj, const char *sock)
 			printf("\n    source: %s", json_object_get_string(x));
 		printf("\n");
 	}
+	if (json_object_object_get_ex(root, "mint_helper", &o) &&
+	    json_object_object_get_ex(o, "pid", &x)) {
+		json_object *st;
+
+		exp = json_object_get_int64(x);
+		if (exp > 0)
+			printf("  mint helper: wifd-mint pid %lld", (long long)exp);
+		else
+			printf("  mint helper: not running (started when a token "
+			    "is due)");
+		if (json_object_object_get_ex(o, "started", &st))
+			printf(", %lld started so far",
+			    (long long)json_object_get_int64(st));
+		printf("\n");
+	}
 	/* pam_wif sessions: the SDK directories wifd keeps for logins */
 	for (i = 0; json_object_object_get_ex(root, "sessions", &arr) &&
 	    i < json_object_array_length(arr); i++) {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
+#include "util.h"
 #include "err.h"
 #include "host.h"
 #include "log.h"
@@ -84,7 +84,7 @@ const struct wif_config_profile *
 wifd_pick_profile(struct wifd *d, struct wif_peer *peer, const char *name,
                   char *out, size_t *len)
 {
-	const struct wif_config *cfg = wif_core_config(d->core);
+	const struct wif_config *cfg = d->cfg;
 	const struct wif_config_profile *cp, *only = NULL;
 	char why[512], names[512] = "";
 	size_t i, n = 0, used = 0;
@@ -144,7 +144,6 @@ op_token(struct wifd *d, struct wif_peer *peer,
 	struct wif_audit_event ev;
 	struct wif_token *t = NULL;
 	char profile[160], hex[16];
-	uint8_t digest[32];
 	int64_t min_valid = 0;
 	int r, had_token;
 
@@ -205,8 +204,7 @@ op_token(struct wifd *d, struct wif_peer *peer,
 		return 0;
 	}
 	*len = wif_wire_end(out, *len);
-	(void)wif_sha256(t->access_token, t->access_token_len, digest);
-	wif_hex(digest, 6, hex);
+	wif_token_digest_hex(t, hex);
 	ev.token_sha256 = hex;
 	ev.expires_at = t->expires_at;
 	ev.request_id = t->request_id;
@@ -257,8 +255,9 @@ add_profile_status(struct wifd *d, json_object *arr,
 	/* What a source says about itself ("waiting for kubelet to rotate
 	 * ..."), the first that says anything; called with cfg_lock held. */
 	for (i = 0; i < cp->n_sources; i++)
-		if (wif_core_describe_source(d->core, cp->name, i, state,
-		    sizeof(state)) == WIF_OK && state[0] != '\0') {
+		if (wifd_minter_describe(d->minter, cp->name, i, state,
+		    sizeof(state), WIFD_DESCRIBE_MS) == WIF_OK &&
+		    state[0] != '\0') {
 			json_object_object_add(o, "source_state",
 			    json_object_new_string(state));
 			break;
@@ -288,8 +287,20 @@ op_status(struct wifd *d, struct wif_peer *peer, char *out, size_t *len)
 
 	arr = json_object_new_array();
 	pthread_rwlock_rdlock(&d->cfg_lock);
-	cfg = wif_core_config(d->core);
+	cfg = d->cfg;
 	json_object_object_add(root, "config", json_object_new_string(cfg->path));
+	{
+		/* the process that mints, while it runs (wifd-mint(8)) */
+		json_object *mh = json_object_new_object();
+		uint64_t started;
+		pid_t pid;
+
+		wifd_minter_info(d->minter, &pid, &started);
+		json_object_object_add(mh, "pid", json_object_new_int64(pid));
+		json_object_object_add(mh, "started",
+		    json_object_new_int64((int64_t)started));
+		json_object_object_add(root, "mint_helper", mh);
+	}
 	for (i = 0; i < cfg->n_profiles; i++)
 		if (allowed(d, &cfg->profiles[i], peer, why, sizeof(why)))
 			add_profile_status(d, arr, &cfg->profiles[i]);
@@ -347,7 +358,7 @@ op_admin(struct wifd *d, struct wif_peer *peer, const char *op,
 			return 0;
 		}
 		pthread_rwlock_rdlock(&d->cfg_lock);
-		cp = wif_config_profile(wif_core_config(d->core), profile);
+		cp = wif_config_profile(d->cfg, profile);
 		if (cp == NULL) {
 			pthread_rwlock_unlock(&d->cfg_lock);
 			wifd_reply_error(out, len, WIF_E_NOT_FOUND, "no profile "

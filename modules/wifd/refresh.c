@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "crypto.h"
+#include "util.h"
 #include "err.h"
 #include "host.h"
 #include "log.h"
@@ -96,7 +96,7 @@ wifd_refresh_cb(void *arg, const char *profile, unsigned flags,
 	const struct wif_config_profile *cp;
 	struct wif_mint_report rep;
 	struct wif_audit_event ev;
-	uint8_t last[32], digest[32];
+	uint8_t last[32];
 	char saved[WIF_ERR_MAX], hex[65];
 	int has_last = 0, r;
 
@@ -112,14 +112,15 @@ wifd_refresh_cb(void *arg, const char *profile, unsigned flags,
 	pthread_mutex_unlock(&d->prof_mu);
 
 	pthread_rwlock_rdlock(&d->cfg_lock);
-	cp = wif_config_profile(wif_core_config(d->core), profile);
+	cp = wif_config_profile(d->cfg, profile);
 	if (cp == NULL) {
 		r = wif_err(WIF_E_NOT_FOUND, "profile %s is no longer configured",
 		    profile);
 		pthread_rwlock_unlock(&d->cfg_lock);
 		return r;
 	}
-	r = wif_mint(d->core, profile, has_last ? last : NULL, out, &rep);
+	r = wifd_minter_mint(d->minter, profile, has_last ? last : NULL, out,
+	    &rep);
 	snprintf(saved, sizeof(saved), "%s", r == WIF_OK ? "" : wif_err_detail());
 
 	pthread_mutex_lock(&d->prof_mu);
@@ -142,9 +143,7 @@ wifd_refresh_cb(void *arg, const char *profile, unsigned flags,
 	ev.request_id = rep.ex.request_id;
 	ev.pid = -1;
 	if (r == WIF_OK) {
-		(void)wif_sha256((*out)->access_token, (*out)->access_token_len,
-		    digest);
-		wif_hex(digest, 6, hex);
+		wif_token_digest_hex(*out, hex);
 		ev.event = "refresh";
 		ev.token_sha256 = hex;
 		ev.expires_at = (*out)->expires_at;
@@ -173,7 +172,7 @@ wifd_refresh_cb(void *arg, const char *profile, unsigned flags,
 void
 wifd_profiles_sync(struct wifd *d)
 {
-	const struct wif_config *cfg = wif_core_config(d->core);
+	const struct wif_config *cfg = d->cfg;
 	struct wifd_profile **pp, *p;
 	size_t i;
 
@@ -193,21 +192,47 @@ wifd_profiles_sync(struct wifd *d)
 	pthread_mutex_unlock(&d->prof_mu);
 }
 
+/*
+ * Load the configuration and start a mint helper on it, which checks every
+ * source (plugins validate their own settings): both or neither.  The
+ * helper gets the bytes wifd read, whatever the files hold later.
+ */
+int
+wifd_load(struct wifd *d, struct wif_config **cfg, struct wifd_minter **m)
+{
+	int r, level, l;
+
+	*cfg = NULL;
+	*m = NULL;
+	if ((r = wif_config_load(d->config_path, NULL, NULL, NULL, cfg)) != WIF_OK)
+		return r;
+	/* the helper logs at wifd's level: -v, else wif.log_level */
+	level = d->log_level;
+	if (!d->verbose && (*cfg)->log_level != NULL &&
+	    (l = wif_log_parse_level((*cfg)->log_level)) >= 0)
+		level = l;
+	if ((r = wifd_minter_new(d->mint_path, *cfg, level, d->mint_linger,
+	    m)) != WIF_OK) {
+		wif_config_free(*cfg);
+		*cfg = NULL;
+	}
+	return r;
+}
+
 int
 wifd_reload(struct wifd *d)
 {
-	struct wif_core *nc = NULL, *old;
+	struct wif_config *nc, *old;
+	struct wifd_minter *nm, *old_m;
 	struct wif_audit_event ev;
 	int r;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.event = "reload";
 	ev.pid = -1;
-	if ((r = wif_core_open(d->config_path, &nc)) != WIF_OK ||
-	    (r = wif_core_check(nc)) != WIF_OK) {
+	if ((r = wifd_load(d, &nc, &nm)) != WIF_OK) {
 		char why[WIF_ERR_MAX];
 		snprintf(why, sizeof(why), "%s", wif_err_detail());
-		wif_core_close(nc);
 		log_warnx("reload of %s failed; keeping the running configuration: "
 		    "%s", d->config_path, why);
 		ev.result = "rejected";
@@ -215,16 +240,20 @@ wifd_reload(struct wifd *d)
 		return wif_err(r, "reload of %s failed; keeping the running "
 		    "configuration: %s", d->config_path, why);
 	}
+	/* mints hold cfg_lock (read): none is in flight after this */
 	pthread_rwlock_wrlock(&d->cfg_lock);
-	old = d->core;
-	d->core = nc;
+	old = d->cfg;
+	old_m = d->minter;
+	d->cfg = nc;
+	d->minter = nm;
 	wifd_profiles_sync(d);
 	pthread_rwlock_unlock(&d->cfg_lock);
 	/* sessions' NSS lookups and file writes without holding up requests */
 	pthread_rwlock_rdlock(&d->cfg_lock);
 	wifd_sessions_sync(d);
 	pthread_rwlock_unlock(&d->cfg_lock);
-	wif_core_close(old);
+	wifd_minter_free(old_m);
+	wif_config_free(old);
 	if (wif_audit_reopen(d->audit) != WIF_OK)
 		log_warnx("%s", wif_err_detail());
 	log_info("reloaded %s", d->config_path);
@@ -258,7 +287,7 @@ refresh_pass(struct wifd *d)
 
 	for (i = 0; i < n && !d->stopping; i++) {
 		pthread_rwlock_rdlock(&d->cfg_lock);
-		cp = wif_config_profile(wif_core_config(d->core), names[i]);
+		cp = wif_config_profile(d->cfg, names[i]);
 		if (cp != NULL) {
 			pol.advisory = cp->advisory;
 			pol.mandatory = cp->mandatory;
@@ -307,6 +336,9 @@ wifd_refresher_main(void *arg)
 		pthread_mutex_unlock(&d->stop_mu);
 		refresh_pass(d);
 		wifd_sessions_reap(d);
+		pthread_rwlock_rdlock(&d->cfg_lock);
+		wifd_minter_tick(d->minter);
+		pthread_rwlock_unlock(&d->cfg_lock);
 		pthread_mutex_lock(&d->stop_mu);
 		if (d->stopping)
 			break;

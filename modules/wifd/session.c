@@ -45,7 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto.h"
+#include "util.h"
 #include "err.h"
 #include "fileio.h"
 #include "log.h"
@@ -660,7 +660,7 @@ wifd_session_op(struct wifd *d, struct wif_peer *peer,
 	pthread_rwlock_rdlock(&d->cfg_lock);     /* cfg_lock, then sess_mu */
 	pthread_mutex_lock(&d->sess_mu);
 	/* again: a reload may have changed the profile meanwhile */
-	cp = wif_config_profile(wif_core_config(d->core), profile);
+	cp = wif_config_profile(d->cfg, profile);
 	if (cp == NULL || cp->exchange.type != WIF_EXCHANGE_ANTHROPIC ||
 	    !may_use(cp, who))
 		r = wif_err(WIF_E_DENIED, "profile %s changed while the session "
@@ -744,7 +744,7 @@ wifd_sessions_deliver(struct wifd *d, const struct wif_config_profile *cp,
 void
 wifd_sessions_sync(struct wifd *d)
 {
-	const struct wif_config *cfg = wif_core_config(d->core);
+	const struct wif_config *cfg = d->cfg;
 	const struct wif_config_profile *cp;
 	struct wifd_session *s, *next;
 	struct wif_peer up;

@@ -753,12 +753,16 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: wifd [-c FILE] [-s SOCKET] [-v] [--check] "
-	    "[--version]\n"
+	    "[--mint-helper PATH] [--mint-linger S] [--version]\n"
 	    "  -c, --config FILE   configuration (default /etc/wif/wif.conf, "
 	    "or $WIF_CONFIG)\n"
 	    "  -s, --socket PATH   listen here instead of wif.socket\n"
 	    "  -v, --verbose       log more (repeat for debug)\n"
 	    "      --check         validate the configuration and exit\n"
+	    "      --mint-helper P the wifd-mint to run (default: beside wifd, "
+	    "else the installed one)\n"
+	    "      --mint-linger S end an idle mint helper after S seconds "
+	    "(default 10)\n"
 	    "wifd runs in the foreground (for systemd and tests). See wifd(8).\n");
 }
 
@@ -770,16 +774,19 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "mint-helper", required_argument, NULL, 'm' },
+		{ "mint-linger", required_argument, NULL, 'L' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wifd d;
 	struct loop L;
-	const char *config = NULL, *sock = NULL;
+	const char *config = NULL, *sock = NULL, *mint_path = NULL;
 	char metrics_path[128];
 	pthread_t metrics_thread;
-	int ch, verbose = 0, check = 0, r, level;
+	int ch, verbose = 0, check = 0, r, level, linger = WIFD_MINT_LINGER;
+	char *end;
 
 	while ((ch = getopt_long(argc, argv, "c:s:vh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -787,6 +794,17 @@ main(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'v': verbose++; break;
 		case 'C': check = 1; break;
+		case 'm': mint_path = optarg; break;
+		case 'L':
+			errno = 0;
+			linger = (int)strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || linger < 0 ||
+			    linger > 86400) {
+				fprintf(stderr, "wifd: --mint-linger takes seconds "
+				    "from 0 to 86400\n");
+				return 2;
+			}
+			break;
 		case 'V': printf("wifd %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -814,41 +832,44 @@ main(int argc, char **argv)
 		}
 	}
 	memset(&d, 0, sizeof(d));
-	d.config_path = wif_core_config_path(config);
+	d.config_path = wif_config_path(config);
 	d.refresh_tick_ms = 1000;
 	pthread_rwlock_init(&d.cfg_lock, NULL);
 	pthread_mutex_init(&d.prof_mu, NULL);
 	pthread_mutex_init(&d.sess_mu, NULL);
 	pthread_mutex_init(&d.stop_mu, NULL);
 	pthread_cond_init(&d.stop_cv, NULL);
-	if ((r = wif_core_open(d.config_path, &d.core)) != WIF_OK ||
-	    (r = wif_core_check(d.core)) != WIF_OK) {
+	d.mint_path = mint_path != NULL ? mint_path : wifd_minter_path();
+	d.mint_linger = linger;
+	d.log_level = level;
+	d.verbose = verbose;
+	if ((r = wifd_load(&d, &d.cfg, &d.minter)) != WIF_OK) {
 		fprintf(stderr, "wifd: %s\n", wif_err_detail());
-		wif_core_close(d.core);
 		return 3;
 	}
 	if (check) {
 		printf("wifd: %s is valid\n", d.config_path);
-		wif_core_close(d.core);
+		wifd_minter_free(d.minter);
+		wif_config_free(d.cfg);
 		return 0;
 	}
 	{
-		const char *lv = wif_core_config(d.core)->log_level;
+		const char *lv = d.cfg->log_level;
 		int l;
 		if (verbose == 0 && lv != NULL &&
 		    (l = wif_log_parse_level(lv)) >= 0)
 			wif_log_set_level(l);
 	}
 	if ((d.metrics = wif_metrics_new()) == NULL ||
-	    wif_audit_open(wif_core_config(d.core)->audit, &d.audit) != WIF_OK ||
+	    wif_audit_open(d.cfg->audit, &d.audit) != WIF_OK ||
 	    wif_cache_new(wifd_refresh_cb, &d, NULL, &d.cache) != WIF_OK) {
 		fprintf(stderr, "wifd: %s\n", wif_err_detail());
 		return 1;
 	}
 	wifd_profiles_sync(&d);
 	snprintf(d.session_dir, sizeof(d.session_dir), "%s",
-	    wif_core_config(d.core)->session_dir != NULL ?
-	    wif_core_config(d.core)->session_dir : WIF_DEFAULT_SESSION_DIR);
+	    d.cfg->session_dir != NULL ?
+	    d.cfg->session_dir : WIF_DEFAULT_SESSION_DIR);
 	wifd_sessions_restore(&d);
 	if (d.n_sessions > 0) {
 		pthread_rwlock_rdlock(&d.cfg_lock);
@@ -860,7 +881,7 @@ main(int argc, char **argv)
 	L.d = &d;
 	pthread_mutex_init(&L.qmu, NULL);
 	pthread_cond_init(&L.qcv, NULL);
-	L.socket_path = sock != NULL ? sock : wif_core_config(d.core)->socket;
+	L.socket_path = sock != NULL ? sock : d.cfg->socket;
 	if ((L.lfd = activated_socket()) >= 0) {
 		L.socket_path = "(systemd socket)";
 	} else if ((L.lfd = make_socket(L.socket_path, &L.owns_socket)) < 0) {
@@ -873,9 +894,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	d.metrics_fd = -1;
-	if (wif_core_config(d.core)->metrics_listen != NULL &&
+	if (d.cfg->metrics_listen != NULL &&
 	    (d.metrics_fd = wifd_metrics_listen(
-	    wif_core_config(d.core)->metrics_listen, metrics_path,
+	    d.cfg->metrics_listen, metrics_path,
 	    sizeof(metrics_path))) < 0) {
 		fprintf(stderr, "wifd: %s\n", wif_err_detail());
 		return 1;
@@ -905,6 +926,7 @@ main(int argc, char **argv)
 	wif_secmem_free(L.parse);
 	wif_audit_close(d.audit);
 	wif_metrics_free(d.metrics);
-	wif_core_close(d.core);
+	wifd_minter_free(d.minter);
+	wif_config_free(d.cfg);
 	return r;
 }

@@ -11,12 +11,14 @@
 
 #include "audit.h"
 #include "cache.h"
-#include "core.h"
+#include "conf.h"
 #include "metrics.h"
+#include "minter.h"
 #include "peer.h"
 #include "wire.h"
 
 #define WIFD_REPLY_MAX (WIF_WIRE_MAX + 4)
+#define WIFD_DESCRIBE_MS 250            /* status waits this long for the helper */
 
 /* What the daemon remembers per profile beyond the cache. */
 struct wifd_profile {
@@ -35,8 +37,13 @@ struct wifd_profile {
 
 struct wifd {
 	const char *config_path;
-	pthread_rwlock_t cfg_lock;      /* write: reload swaps core */
-	struct wif_core *core;
+	pthread_rwlock_t cfg_lock;      /* write: reload swaps cfg and minter */
+	struct wif_config *cfg;
+	struct wifd_minter *minter;     /* the mint helper for cfg */
+	const char *mint_path;          /* wifd-mint */
+	int mint_linger;                /* seconds an idle helper is kept */
+	int log_level;                  /* of -v (NOTICE without) */
+	int verbose;                    /* -v given: wif.log_level ignored */
 	struct wif_cache *cache;
 	struct wif_audit *audit;
 	struct wif_metrics *metrics;
@@ -95,6 +102,8 @@ void *wifd_refresher_main(void *arg);
 /* Mark the profiles with sinks as used, and drop state of profiles that
  * are gone; under cfg_lock (read). */
 void wifd_profiles_sync(struct wifd *d);
+/* Load the config and start its mint helper (which checks the sources). */
+int wifd_load(struct wifd *d, struct wif_config **cfg, struct wifd_minter **m);
 /* Reload the config; on failure the running one is kept. */
 int wifd_reload(struct wifd *d);
 

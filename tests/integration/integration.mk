@@ -2,8 +2,8 @@
 EXTRA_DIST += tests/integration/lib.sh
 TESTS += tests/integration/cli_basics.sh tests/integration/cli_identity.sh tests/integration/token_flow.sh \
 	tests/integration/wifd.sh
-TESTS += tests/integration/exec_refresh.sh tests/integration/headroom.sh
-EXTRA_DIST += tests/integration/exec_refresh.sh tests/integration/headroom.sh
+TESTS += tests/integration/exec_refresh.sh tests/integration/headroom.sh tests/integration/mint_helper.sh
+EXTRA_DIST += tests/integration/exec_refresh.sh tests/integration/headroom.sh tests/integration/mint_helper.sh
 EXTRA_DIST += tests/integration/cli_basics.sh tests/integration/cli_identity.sh tests/integration/token_flow.sh \
 	tests/integration/wifd.sh tests/integration/wire_client.py
 # The k8s, github, gcp and okta providers against the official clients and

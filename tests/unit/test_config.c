@@ -5,7 +5,9 @@
  * (the build tree: the loader and the config checks refuse world-writable
  * parents such as /tmp) and asserts on the exact file:line of each error,
  * the key it names and the advice it gives.  A fake schema callback stands
- * in for the plugin loader.
+ * in for the plugin loader.  The snapshot tests build snapshots byte by
+ * byte (broken ones too); the core's snapshot test loads the mock plugin
+ * from $WIF_MOCK_DIR.
  */
 #include "config.h"
 
@@ -15,14 +17,18 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "core.h"
 #include "cutest.h"
 #include "err.h"
+#include "exchange.h"
 
 #define UUID "00000000-0000-4000-8000-000000000001"
 #define SECRET "s3cr3t-VALUE-42"
@@ -737,6 +743,8 @@ test_id_syntax(void)
 	wif_config_free(cfg);
 }
 
+static int snapshot_fd(const struct wif_config *cfg);
+
 static void
 test_urls(void)
 {
@@ -757,6 +765,24 @@ test_urls(void)
 	HAS(4, "token_url \"http://sts.example/token\" is not allowed");
 	HAS(5, "base_url \"ftp://api.example.com\" is not allowed");
 	CU_ASSERT_EQUAL(n_lines(detail), 4);
+
+	/* without the rule (how wifd, which links no libcurl, loads) the URLs
+	 * pass the load; the snapshot wifd hands its mint helper is refused
+	 * there, by the core, which loads with the rule */
+	wif_config_set_url_check(NULL);
+	CU_ASSERT_EQUAL_FATAL(wif_config_load(mainf, NULL, NULL, NULL, &cfg), WIF_OK);
+	{
+		struct wif_core *core = NULL;
+		int fd = snapshot_fd(cfg);
+
+		wif_config_free(cfg);
+		cfg = NULL;
+		CU_ASSERT_EQUAL(wif_core_open_snapshot(fd, &core), WIF_E_CONFIG);
+		CU_ASSERT_PTR_NULL(core);
+		CONTAINS(wif_err_detail(), "base_url \"http://api.example.com\" is not allowed");
+		close(fd);
+	}
+	wif_config_set_url_check(wif_exchange_url_ok);
 
 	put("wif.conf", 0644,
 	    "profiles = (\n"
@@ -1315,6 +1341,557 @@ test_accessors(void)
 	wif_config_free(NULL);
 }
 
+/* ---- snapshots ------------------------------------------------------ */
+
+/* The snapshot format, spelled out independently of conf.c so that the
+ * tests can build broken ones: "WIFCSNAP", version, count, then per file
+ * flags, path length, length, path, bytes (32-bit big-endian). */
+#define SNAP_MAX (1 << 16)
+
+struct snapbuf {
+	unsigned char b[SNAP_MAX];
+	size_t len;
+};
+
+static void
+sb_u32(struct snapbuf *sb, uint32_t v)
+{
+	CU_ASSERT_FATAL(sb->len + 4 <= sizeof(sb->b));
+	sb->b[sb->len++] = (unsigned char)(v >> 24);
+	sb->b[sb->len++] = (unsigned char)(v >> 16);
+	sb->b[sb->len++] = (unsigned char)(v >> 8);
+	sb->b[sb->len++] = (unsigned char)v;
+}
+
+static void
+sb_bytes(struct snapbuf *sb, const void *p, size_t n)
+{
+	CU_ASSERT_FATAL(sb->len + n <= sizeof(sb->b));
+	memcpy(sb->b + sb->len, p, n);
+	sb->len += n;
+}
+
+static void
+sb_head(struct snapbuf *sb, uint32_t version, uint32_t n_files)
+{
+	sb->len = 0;
+	sb_bytes(sb, "WIFCSNAP", 8);
+	sb_u32(sb, version);
+	sb_u32(sb, n_files);
+}
+
+/* One file; text is expanded (@TOKEN@, @DIR@) like put()'s. */
+static void
+sb_file(struct snapbuf *sb, uint32_t flags, const char *path, const char *text)
+{
+	static char buf[1 << 14];
+
+	expand(text, buf, sizeof(buf));
+	sb_u32(sb, flags);
+	sb_u32(sb, (uint32_t)strlen(path));
+	sb_u32(sb, (uint32_t)strlen(buf));
+	sb_bytes(sb, path, strlen(path));
+	sb_bytes(sb, buf, strlen(buf));
+}
+
+/* A memfd holding n bytes of p, at offset 0 (what wifd hands its helper). */
+static int
+memfd_with(const void *p, size_t n)
+{
+	int fd;
+
+	CU_ASSERT_FATAL((fd = memfd_create("wif-test-snap", MFD_CLOEXEC)) >= 0);
+	CU_ASSERT_FATAL(n == 0 || write(fd, p, n) == (ssize_t)n);
+	CU_ASSERT_FATAL(lseek(fd, 0, SEEK_SET) == 0);
+	return fd;
+}
+
+/* A memfd holding cfg's snapshot, at offset 0. */
+static int
+snapshot_fd(const struct wif_config *cfg)
+{
+	int fd = memfd_with("", 0);
+
+	CU_ASSERT_EQUAL_FATAL(wif_config_snapshot_write(cfg, fd), WIF_OK);
+	CU_ASSERT_FATAL(lseek(fd, 0, SEEK_SET) == 0);
+	return fd;
+}
+
+/* cfg's snapshot, written to a memfd and read back into sb. */
+static void
+snapshot_of(const struct wif_config *cfg, struct snapbuf *sb)
+{
+	int fd = snapshot_fd(cfg);
+	ssize_t n;
+
+	n = read(fd, sb->b, sizeof(sb->b));
+	CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof(sb->b));
+	sb->len = (size_t)n;
+	close(fd);
+}
+
+/* Load the first n bytes of sb as a snapshot; detail as load_with(). */
+static int
+load_snap_n(const struct snapbuf *sb, size_t n, struct wif_config **cfg)
+{
+	int fd = memfd_with(sb->b, n), r;
+
+	r = wif_config_load_snapshot(fd, fake_schema, &calls, cfg);
+	close(fd);
+	snprintf(detail, sizeof(detail), "%s", r == WIF_OK ? "" : wif_err_detail());
+	if (r != WIF_OK && getenv("WIF_TEST_VERBOSE"))
+		fprintf(stderr, "--- detail:\n%s\n", detail);
+	return r;
+}
+
+static int
+load_snap(const struct snapbuf *sb, struct wif_config **cfg)
+{
+	return load_snap_n(sb, sb->len, cfg);
+}
+
+/* A snapshot that must be refused with WIF_E_CONFIG naming why. */
+static void
+snap_bad(const struct snapbuf *sb, const char *why)
+{
+	static struct wif_config sentinel;
+	struct wif_config *cfg = &sentinel;
+
+	CU_ASSERT_EQUAL(load_snap(sb, &cfg), WIF_E_CONFIG);
+	CU_ASSERT_PTR_NULL(cfg);
+	CONTAINS(detail, "configuration snapshot from wifd");
+	CONTAINS(detail, why);
+	if (cfg != &sentinel)
+		wif_config_free(cfg);
+}
+
+/* The same, for an error inside the snapshot's files: FILE:LINE: needle. */
+static void
+snap_bad_file(const struct snapbuf *sb, const char *file, int line,
+              const char *needle)
+{
+	struct wif_config *cfg = NULL;
+
+	CU_ASSERT_EQUAL(load_snap(sb, &cfg), WIF_E_CONFIG);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT(has_line(file, line, needle, NULL));
+	wif_config_free(cfg);
+}
+
+/* 1 when the snapshot holds the file's exact bytes right after its path. */
+static int
+snap_holds(const struct snapbuf *sb, const char *path)
+{
+	char text[1 << 14], both[sizeof(text) + PATH_MAX];
+	size_t n, pl = strlen(path);
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	memcpy(both, path, pl);
+	memcpy(both + pl, text, n);
+	return memmem(sb->b, sb->len, both, pl + n) != NULL;
+}
+
+/* Everything wif_config_load() decided, the same in b as in a. */
+static void
+assert_same_config(const struct wif_config *a, const struct wif_config *b)
+{
+	size_t i, j;
+
+	CU_ASSERT_STRING_EQUAL(b->path, a->path);
+	CU_ASSERT_EQUAL_FATAL(b->n_files, a->n_files);
+	for (i = 0; i < a->n_files; i++)
+		CU_ASSERT_STRING_EQUAL(b->files[i], a->files[i]);
+	CU_ASSERT_STRING_EQUAL(b->socket, a->socket);
+	CU_ASSERT_EQUAL(b->advisory, a->advisory);
+	CU_ASSERT_EQUAL(b->mandatory, a->mandatory);
+	CU_ASSERT_EQUAL(b->http.timeout_ms, a->http.timeout_ms);
+	CU_ASSERT_EQUAL(b->http.retries, a->http.retries);
+	CU_ASSERT_EQUAL(b->n_warnings, a->n_warnings);
+	CU_ASSERT_EQUAL_FATAL(b->n_profiles, a->n_profiles);
+	for (i = 0; i < a->n_profiles; i++) {
+		const struct wif_config_profile *p = &a->profiles[i], *q = &b->profiles[i];
+
+		CU_ASSERT_STRING_EQUAL(q->name, p->name);
+		CU_ASSERT_STRING_EQUAL(q->loc.file, p->loc.file);
+		CU_ASSERT_EQUAL(q->loc.line, p->loc.line);
+		CU_ASSERT_EQUAL(q->exchange.type, p->exchange.type);
+		CU_ASSERT_EQUAL(q->advisory, p->advisory);
+		CU_ASSERT_EQUAL(q->allow.n_users, p->allow.n_users);
+		CU_ASSERT_EQUAL(q->n_sinks, p->n_sinks);
+		CU_ASSERT_EQUAL_FATAL(q->n_sources, p->n_sources);
+		for (j = 0; j < p->n_sources; j++) {
+			const char *s1 = NULL, *s2 = NULL;
+
+			CU_ASSERT_STRING_EQUAL(q->sources[j].provider,
+			    p->sources[j].provider);
+			CU_ASSERT_EQUAL(q->sources[j].loc.line, p->sources[j].loc.line);
+			CU_ASSERT_EQUAL(q->sources[j].inline_secret_ok,
+			    p->sources[j].inline_secret_ok);
+			CU_ASSERT_EQUAL(wif_config_source_string(&q->sources[j],
+			    "path", &s2), wif_config_source_string(&p->sources[j],
+			    "path", &s1));
+			if (s1 != NULL && s2 != NULL)
+				CU_ASSERT_STRING_EQUAL(s2, s1);
+		}
+	}
+}
+
+static void
+test_snapshot_round_trip(void)
+{
+	struct wif_config *disk = NULL, *snap = NULL, *again = NULL;
+	struct snapbuf *sb1 = calloc(1, sizeof(*sb1)), *sb2 = calloc(1, sizeof(*sb2));
+	char path[PATH_MAX + 64];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sb1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sb2);
+	new_case();
+	write_full();
+	CU_ASSERT_EQUAL_FATAL(load(&disk), WIF_OK);
+	snapshot_of(disk, sb1);
+	/* the header, then every file read: path and exact bytes, main first */
+	CU_ASSERT_EQUAL(memcmp(sb1->b, "WIFCSNAP\0\0\0\1\0\0\0\3", 16), 0);
+	CU_ASSERT(snap_holds(sb1, mainf));
+	snprintf(path, sizeof(path), "%s/conf.d/10-a.conf", dir);
+	CU_ASSERT(snap_holds(sb1, path));
+	snprintf(path, sizeof(path), "%s/conf.d/20-b.conf", dir);
+	CU_ASSERT(snap_holds(sb1, path));
+	CU_ASSERT_PTR_NULL(memmem(sb1->b, sb1->len, "README", 6));
+	memset(&calls, 0, sizeof(calls));
+	CU_ASSERT_EQUAL_FATAL(load_snap(sb1, &snap), WIF_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(snap);
+	/* validated again, with the provider schemas */
+	CU_ASSERT_EQUAL(calls.fake, 1);
+	CU_ASSERT_EQUAL(calls.other, 1);
+	assert_same_config(disk, snap);
+	CU_ASSERT_STRING_EQUAL(snap->path, mainf);
+	CU_ASSERT_EQUAL_FATAL(snap->n_profiles, 4);
+	CU_ASSERT_STRING_EQUAL(snap->profiles[0].name, "default");
+	CU_ASSERT_STRING_EQUAL(snap->profiles[3].name, "b");
+	CU_ASSERT_STRING_EQUAL(snap->profiles[3].loc.file, path);
+	CU_ASSERT_STRING_EQUAL(snap->profiles[1].exchange.client_id, "cid");
+	/* 10-a.conf is 0600, the others are readable */
+	CU_ASSERT_EQUAL(wif_config_profile(snap, "a")->sources[0].inline_secret_ok, 1);
+	CU_ASSERT_EQUAL(wif_config_profile(snap, "b")->sources[0].inline_secret_ok, 0);
+	CU_ASSERT_EQUAL(snap->profiles[0].sources[0].inline_secret_ok, 0);
+	/* and a snapshot of the snapshot is the same bytes */
+	snapshot_of(snap, sb2);
+	CU_ASSERT_EQUAL(sb2->len, sb1->len);
+	CU_ASSERT_EQUAL(memcmp(sb2->b, sb1->b, sb1->len), 0);
+	CU_ASSERT_EQUAL_FATAL(load_snap(sb2, &again), WIF_OK);
+	assert_same_config(disk, again);
+	wif_config_free(again);
+	wif_config_free(snap);
+	wif_config_free(disk);
+	free(sb1);
+	free(sb2);
+}
+
+static void
+test_snapshot_ignores_disk_changes(void)
+{
+	struct wif_config *cfg = NULL;
+	char path[PATH_MAX + 64];
+	const char *s;
+	int fd;
+
+	new_case();
+	put("wif.conf", 0600, "profiles = ( { name = \"main\"; " ANTH ALLOW "\n"
+	    "  source = ( { provider = \"fake\"; path = \"@TOKEN@\"; token = \"" SECRET "\"; } ); } );\n");
+	subdir("conf.d", 0755);
+	put("conf.d/10-a.conf", 0644, "profiles = ( { name = \"a\"; " FAKE ANTH ALLOW "} );\n");
+	put("conf.d/20-b.conf", 0644, "profiles = ( { name = \"b\"; " FAKE ANTH ALLOW "} );\n");
+	CU_ASSERT_EQUAL_FATAL(load(&cfg), WIF_OK);
+	fd = snapshot_fd(cfg);
+	wif_config_free(cfg);
+	cfg = NULL;
+	/* edited without a reload: other profiles, the secret now readable,
+	 * one conf.d file gone, one new, one broken */
+	put("wif.conf", 0644, "profiles = ( { name = \"changed\"; " ANTH ALLOW "\n"
+	    "  source = ( { provider = \"fake\"; path = \"@TOKEN@\"; token = \"" SECRET "\"; } ); } );\n");
+	snprintf(path, sizeof(path), "%s/conf.d/20-b.conf", dir);
+	CU_ASSERT_FATAL(unlink(path) == 0);
+	put("conf.d/30-new.conf", 0644, "profiles = ( { name = \"new\"; " FAKE ANTH ALLOW "} );\n");
+	put("conf.d/40-broken.conf", 0644, "profiles = ( {{{\n");
+	load_bad(); /* the disk says so */
+	CU_ASSERT(has_line(mainf, 2, "readable by group/others", NULL));
+	/* the snapshot does not */
+	CU_ASSERT_EQUAL_FATAL(wif_config_load_snapshot(fd, fake_schema, &calls,
+	    &cfg), WIF_OK);
+	CU_ASSERT_EQUAL_FATAL(cfg->n_profiles, 3);
+	CU_ASSERT_STRING_EQUAL(cfg->profiles[0].name, "main");
+	CU_ASSERT_STRING_EQUAL(cfg->profiles[1].name, "a");
+	CU_ASSERT_STRING_EQUAL(cfg->profiles[2].name, "b");
+	CU_ASSERT_PTR_NULL(wif_config_profile(cfg, "new"));
+	CU_ASSERT_EQUAL_FATAL(cfg->n_files, 3);
+	CU_ASSERT_STRING_EQUAL(cfg->files[2], path);
+	CU_ASSERT_STRING_EQUAL(cfg->profiles[2].loc.file, path);
+	CU_ASSERT_EQUAL(cfg->profiles[0].sources[0].inline_secret_ok, 1);
+	CU_ASSERT_EQUAL(wif_config_source_string(&cfg->profiles[0].sources[0],
+	    "token", &s), WIF_OK);
+	CU_ASSERT_STRING_EQUAL(s, SECRET);
+	wif_config_free(cfg);
+	cfg = NULL;
+	/* not even there any more */
+	CU_ASSERT_FATAL(unlink(mainf) == 0);
+	CU_ASSERT_FATAL(lseek(fd, 0, SEEK_SET) == 0);
+	CU_ASSERT_EQUAL(wif_config_load_snapshot(fd, fake_schema, &calls, &cfg),
+	    WIF_OK);
+	CU_ASSERT_EQUAL(cfg ? cfg->n_profiles : 0, 3);
+	wif_config_free(cfg);
+	close(fd);
+}
+
+static void
+test_snapshot_errors_name_file_and_line(void)
+{
+	static const char *const mainp = "/etc/wif-snap/wif.conf";
+	static const char *const dp = "/etc/wif-snap/conf.d/10-x.conf";
+	static const char *const secret =
+	    "profiles = ( { name = \"p\"; " ANTH ALLOW "\n"
+	    "  source = ( { provider = \"fake\"; path = \"@TOKEN@\";\n"
+	    "               token = \"" SECRET "\"; } ); } );\n";
+	struct snapbuf *sb = calloc(1, sizeof(*sb));
+	struct wif_config *cfg = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sb);
+	new_case();
+	/* syntax error in the main file */
+	sb_head(sb, 1, 1);
+	sb_file(sb, 0, mainp, "wif = {\n  socket = ;\n};\n");
+	snap_bad_file(sb, mainp, 2, "syntax error; fix the syntax (see wif.conf(5))");
+	/* validation errors in a conf.d file, sorted after the main file's */
+	sb_head(sb, 1, 2);
+	sb_file(sb, 0, mainp, "wif = { colour = 1; };\n");
+	sb_file(sb, 0, dp, "# x\nprofiles = ( { name = \".bad\"; " FAKE ANTH ALLOW "} );\n"
+	    "wif = { };\n");
+	snap_bad_file(sb, mainp, 1, "unknown key \"colour\" in wif");
+	CU_ASSERT(has_line(dp, 2, "\".bad\"", NULL));
+	CU_ASSERT(has_line(dp, 3, "unknown key \"wif\" in a conf.d file", NULL));
+	CU_ASSERT_EQUAL(n_lines(detail), 3);
+	CU_ASSERT(strstr(detail, mainp) < strstr(detail, dp));
+	/* @include and NUL bytes: refused in the bytes, not on disk */
+	sb_head(sb, 1, 1);
+	sb_file(sb, 0, mainp, "wif = { };\n\n  @include \"/etc/passwd\"\n");
+	snap_bad_file(sb, mainp, 3, "@include is not supported");
+	sb_head(sb, 1, 1);
+	sb_u32(sb, 0);
+	sb_u32(sb, (uint32_t)strlen(mainp));
+	sb_u32(sb, 16);
+	sb_bytes(sb, mainp, strlen(mainp));
+	sb_bytes(sb, "wif = { };\nx\0= 1;", 16);
+	snap_bad_file(sb, mainp, 2, "NUL byte");
+	/* the recorded "readable" flag decides about inline secrets */
+	sb_head(sb, 1, 1);
+	sb_file(sb, 1, mainp, secret);
+	snap_bad_file(sb, mainp, 3, "inline secret token but is readable by group/others");
+	CU_ASSERT_PTR_NULL(strstr(detail, SECRET));
+	sb_head(sb, 1, 1);
+	sb_file(sb, 0, mainp, secret);
+	CU_ASSERT_EQUAL_FATAL(load_snap(sb, &cfg), WIF_OK);
+	CU_ASSERT_STRING_EQUAL(cfg->path, mainp);
+	CU_ASSERT_STRING_EQUAL(cfg->profiles[0].loc.file, mainp);
+	CU_ASSERT_EQUAL(cfg->profiles[0].loc.line, 1);
+	CU_ASSERT_EQUAL(cfg->profiles[0].sources[0].inline_secret_ok, 1);
+	wif_config_free(cfg);
+	free(sb);
+}
+
+static void
+test_snapshot_truncated_everywhere(void)
+{
+	struct snapbuf *sb = calloc(1, sizeof(*sb));
+	struct wif_config *cfg = NULL;
+	size_t off, refused = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sb);
+	new_case();
+	write_full();
+	CU_ASSERT_EQUAL_FATAL(load(&cfg), WIF_OK);
+	snapshot_of(cfg, sb);
+	wif_config_free(cfg);
+	CU_ASSERT_FATAL(sb->len > 1000);
+	for (off = 0; off < sb->len; off++) {
+		cfg = NULL;
+		if (load_snap_n(sb, off, &cfg) == WIF_E_CONFIG && cfg == NULL &&
+		    strstr(detail, "configuration snapshot from wifd is "
+		    "truncated") != NULL)
+			refused++;
+		else
+			fprintf(stderr, "\noffset %zu: %s\n", off, detail);
+		wif_config_free(cfg);
+	}
+	CU_ASSERT_EQUAL(refused, sb->len);
+	CU_ASSERT_EQUAL_FATAL(load_snap(sb, &cfg), WIF_OK);
+	wif_config_free(cfg);
+	free(sb);
+}
+
+static void
+test_snapshot_malformed(void)
+{
+	static const char *const p = "/etc/wif-snap/wif.conf";
+	static struct wif_config sentinel;
+	struct snapbuf *sb = calloc(1, sizeof(*sb));
+	struct wif_config *cfg = NULL;
+	char big[PATH_MAX + 2];
+	int fd;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sb);
+	new_case();
+	/* the good one everything below is a variation of */
+	sb_head(sb, 1, 1);
+	sb_file(sb, 0, p, "wif = { };\n");
+	CU_ASSERT_EQUAL_FATAL(load_snap(sb, &cfg), WIF_OK);
+	CU_ASSERT_EQUAL(cfg->n_files, 1);
+	wif_config_free(cfg);
+	sb->b[0] = 'X';
+	snap_bad(sb, "bad magic number");
+	sb_head(sb, 2, 1);
+	sb_file(sb, 0, p, "wif = { };\n");
+	snap_bad(sb, "has version 2, not 1");
+	sb_head(sb, 1, 0);
+	snap_bad(sb, "lists 0 files");
+	sb_head(sb, 1, 257);
+	sb_file(sb, 0, p, "wif = { };\n");
+	snap_bad(sb, "lists 257 files");
+	sb_head(sb, 1, 0xffffffffu);
+	snap_bad(sb, "lists 4294967295 files");
+	/* a length over the limit is refused before anything is allocated */
+	sb_head(sb, 1, 1);
+	sb_u32(sb, 0);
+	sb_u32(sb, (uint32_t)strlen(p));
+	sb_u32(sb, 1024 * 1024 + 1);
+	sb_bytes(sb, p, strlen(p));
+	snap_bad(sb, "file 1 has 1048577 bytes");
+	sb->len -= strlen(p) + 4;
+	sb_u32(sb, 0xffffffffu);
+	snap_bad(sb, "file 1 has 4294967295 bytes");
+	sb_head(sb, 1, 1);
+	sb_u32(sb, 0);
+	sb_u32(sb, 0xffffffffu);
+	sb_u32(sb, 11);
+	snap_bad(sb, "has a path of 4294967295 bytes");
+	memset(big, 'a', sizeof(big) - 1);
+	big[0] = '/';
+	big[sizeof(big) - 1] = '\0';
+	sb_head(sb, 1, 1);
+	sb_file(sb, 0, big, "wif = { };\n");
+	snap_bad(sb, "has a path of 4097 bytes");
+	sb_head(sb, 1, 1);
+	sb_file(sb, 0, "", "wif = { };\n");
+	snap_bad(sb, "has a path of 0 bytes");
+	sb_head(sb, 1, 1);
+	sb_u32(sb, 0);
+	sb_u32(sb, 8);
+	sb_u32(sb, 0);
+	sb_bytes(sb, "/etc\0/x", 8);
+	snap_bad(sb, "the path of file 1 holds a NUL byte");
+	sb_head(sb, 1, 1);
+	sb_file(sb, 2, p, "wif = { };\n");
+	snap_bad(sb, "file 1 has unknown flags 0x2");
+	/* fewer files than it says, and more bytes than its files */
+	sb_head(sb, 1, 2);
+	sb_file(sb, 0, p, "wif = { };\n");
+	snap_bad(sb, "is truncated");
+	sb_head(sb, 1, 1);
+	sb_file(sb, 0, p, "wif = { };\n");
+	sb_bytes(sb, "x", 1);
+	snap_bad(sb, "has bytes after its last file");
+	/* no descriptor, or one that cannot be read */
+	cfg = &sentinel;
+	CU_ASSERT_EQUAL(wif_config_load_snapshot(-1, fake_schema, &calls, &cfg),
+	    WIF_E_INVALID_ARG);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_FATAL((fd = open(mainf, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0);
+	CU_ASSERT_EQUAL(wif_config_load_snapshot(fd, fake_schema, &calls, &cfg),
+	    WIF_E_IO);
+	CONTAINS(wif_err_detail(), "cannot read the configuration snapshot from wifd");
+	CU_ASSERT_PTR_NULL(cfg);
+	close(fd);
+	CU_ASSERT_EQUAL(wif_config_snapshot_write(NULL, 1), WIF_E_INVALID_ARG);
+	free(sb);
+}
+
+/* A snapshot wifd never wrote itself (any paths, both flags) loads and
+ * writes back to the same bytes. */
+static void
+test_snapshot_rewrite_identical(void)
+{
+	struct snapbuf *sb = calloc(1, sizeof(*sb)), *again = calloc(1, sizeof(*again));
+	struct wif_config *cfg = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sb);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(again);
+	new_case();
+	sb_head(sb, 1, 3);
+	sb_file(sb, 1, "/srv/wif.conf", "wif = { socket = \"/run/x.sock\"; };\n");
+	sb_file(sb, 0, "/srv/d/a.conf", "profiles = ( { name = \"a\"; " FAKE ANTH ALLOW "} );");
+	sb_file(sb, 1, "/srv/d/b.conf", "");
+	CU_ASSERT_EQUAL_FATAL(load_snap(sb, &cfg), WIF_OK);
+	CU_ASSERT_STRING_EQUAL(cfg->socket, "/run/x.sock");
+	CU_ASSERT_EQUAL_FATAL(cfg->n_files, 3);
+	CU_ASSERT_STRING_EQUAL(cfg->files[2], "/srv/d/b.conf");
+	CU_ASSERT_EQUAL(cfg->profiles[0].sources[0].inline_secret_ok, 1);
+	snapshot_of(cfg, again);
+	CU_ASSERT_EQUAL(again->len, sb->len);
+	CU_ASSERT_EQUAL(memcmp(again->b, sb->b, sb->len), 0);
+	wif_config_free(cfg);
+	free(sb);
+	free(again);
+}
+
+/* wif_core_open_snapshot(): providers loaded and sources working from the
+ * snapshot, the file on disk long since broken. */
+static void
+test_snapshot_core(void)
+{
+	static const char *const jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9."
+	    "eyJpc3MiOiJodHRwczovL2lzc3Vlci50ZXN0Iiwic3ViIjoidGVzdCIsImF1ZCI6"
+	    "Imh0dHBzOi8vYXBpLmFudGhyb3BpYy5jb20iLCJleHAiOjQxMDI0NDQ4MDAsImlh"
+	    "dCI6MTcwMDAwMDAwMH0.c2ln";
+	const char *mock = getenv("WIF_MOCK_DIR");
+	struct wif_config *cfg = NULL;
+	struct wif_core *core = NULL;
+	struct wif_identity *id = NULL;
+	char text[4096];
+	int fd;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mock); /* make check exports it */
+	new_case();
+	snprintf(text, sizeof(text), "wif = { provider_dir = \"%s\"; };\n"
+	    "profiles = ( { name = \"p\"; " ANTH " source = ( { provider = "
+	    "\"mock\"; jwt = \"%s\"; } ); } );\n", mock, jwt);
+	put("wif.conf", 0600, text);
+	CU_ASSERT_EQUAL_FATAL(wif_config_load(mainf, NULL, NULL, NULL, &cfg), WIF_OK);
+	fd = snapshot_fd(cfg);
+	wif_config_free(cfg);
+	put("wif.conf", 0644, "profiles = ( {{{\n");
+	CU_ASSERT_EQUAL(wif_core_open(mainf, &core), WIF_E_CONFIG);
+	CU_ASSERT_PTR_NULL(core);
+	if (wif_core_open_snapshot(fd, &core) != WIF_OK)
+		fprintf(stderr, "\n  %s\n", wif_err_detail());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(core);
+	CU_ASSERT_STRING_EQUAL(wif_core_config(core)->path, mainf);
+	CU_ASSERT_STRING_EQUAL(wif_core_provider_dir(core), mock);
+	CU_ASSERT_EQUAL(wif_core_config(core)->profiles[0].sources[0].inline_secret_ok, 1);
+	CU_ASSERT_EQUAL(wif_core_check(core), WIF_OK);
+	CU_ASSERT_EQUAL_FATAL(wif_core_fetch_identity(core, "p", 0, NULL, &id), WIF_OK);
+	CU_ASSERT_STRING_EQUAL(id->jwt, jwt);
+	wif_identity_free(id);
+	wif_core_close(core);
+	core = NULL;
+	/* a bad snapshot: an error and no core (the offset is at the end now) */
+	CU_ASSERT_EQUAL(wif_core_open_snapshot(fd, &core), WIF_E_CONFIG);
+	CONTAINS(wif_err_detail(), "configuration snapshot from wifd is truncated");
+	CU_ASSERT_PTR_NULL(core);
+	close(fd);
+}
+
 /* ---- the shipped examples ------------------------------------------- */
 
 static void
@@ -1363,6 +1940,8 @@ setup(void)
 {
 	char tmpl[] = "./cfgtest.XXXXXX";
 
+	/* the URL rule, as wif_core_open() sets it (test_urls turns it off) */
+	wif_config_set_url_check(wif_exchange_url_ok);
 	if (mkdtemp(tmpl) == NULL || realpath(tmpl, root) == NULL)
 		return -1;
 	return chmod(root, 0755);
@@ -1420,6 +1999,13 @@ static const struct cu_test tests[] = {
 	{ "valid_helpers", test_valid_helpers },
 	{ "accessors", test_accessors },
 	{ "shipped_examples_are_valid", test_shipped_examples_are_valid },
+	{ "snapshot_round_trip", test_snapshot_round_trip },
+	{ "snapshot_ignores_disk_changes", test_snapshot_ignores_disk_changes },
+	{ "snapshot_errors_name_file_and_line", test_snapshot_errors_name_file_and_line },
+	{ "snapshot_truncated_everywhere", test_snapshot_truncated_everywhere },
+	{ "snapshot_malformed", test_snapshot_malformed },
+	{ "snapshot_rewrite_identical", test_snapshot_rewrite_identical },
+	{ "snapshot_core", test_snapshot_core },
 	{ NULL, NULL },
 };
 

@@ -1,7 +1,9 @@
 /*
  * test_wifd_parts.c - the core modules wifd is built from: peer identity
  * and allow lists (common/peer.c), the audit line (audit.c), counters and
- * their Prometheus/JSON renderings (metrics.c), and sinks (sink.c).
+ * their Prometheus/JSON renderings (metrics.c), sinks (sink.c), and the
+ * mint helper's reply (modules/wifd/mintwire.c).  It links libwifbase
+ * alone, as wifd does: none of these may need libcurl or OpenSSL.
  * wifd.sh proves them end to end with real uids; this proves each rule.
  */
 #include "config.h"
@@ -23,6 +25,7 @@
 #include "cutest.h"
 #include "err.h"
 #include "metrics.h"
+#include "mintwire.h"
 #include "peer.h"
 #include "secmem.h"
 #include "sink.h"
@@ -655,6 +658,117 @@ test_sink_refusals(void)
 	wif_token_free(dead);
 }
 
+/* The reply wifd-mint sends for op=mint, read back as wifd reads it. */
+static void
+test_mint_reply(void)
+{
+	struct wif_mint_report rep, got;
+	struct wif_token t, *out = NULL;
+	char *buf = wif_secmem_alloc(WIFD_MINT_MAX), tok[64], scope[] = "user:inference";
+	size_t len, i;
+
+	CU_ASSERT_FATAL(buf != NULL);
+	memset(&t, 0, sizeof(t));
+	memset(&rep, 0, sizeof(rep));
+	snprintf(tok, sizeof(tok), "sk-ant-oat01-abc_DEF-123");
+	t.access_token = tok;
+	t.access_token_len = strlen(tok);
+	t.expires_at = 1900000000;
+	t.obtained_at = 1899996400;
+	t.scope = scope;
+	snprintf(t.request_id, sizeof(t.request_id), "req_011");
+	for (i = 0; i < 32; i++)
+		t.sha256[i] = (uint8_t)(i * 7);
+	t.has_sha256 = 1;
+	rep.attempts = 2;
+	snprintf(rep.provider, sizeof(rep.provider), "k8s");
+	rep.source_index = 1;
+	snprintf(rep.iss, sizeof(rep.iss), "https://issuer.example");
+	snprintf(rep.sub, sizeof(rep.sub), "system:serviceaccount:a:b");
+	rep.identity_exp = 1899999999;
+	rep.ex.http_status = 200;
+	snprintf(rep.ex.request_id, sizeof(rep.ex.request_id), "req_022");
+	memset(rep.consumed_sha256, 0xab, 32);
+	rep.has_consumed = 1;
+
+	/* success: every field arrives */
+	len = wifd_mint_reply_encode(buf, 42, WIF_OK, NULL, &t, &rep);
+	CU_ASSERT_FATAL(len > 4);
+	memset(&got, 0, sizeof(got));
+	CU_ASSERT_EQUAL_FATAL(wifd_mint_reply_decode(buf, len, &out, &got), WIF_OK);
+	CU_ASSERT_FATAL(out != NULL);
+	CU_ASSERT_STRING_EQUAL(out->access_token, tok);
+	CU_ASSERT_EQUAL(out->access_token_len, strlen(tok));
+	CU_ASSERT_EQUAL(out->expires_at, 1900000000);
+	CU_ASSERT_EQUAL(out->obtained_at, 1899996400);
+	CU_ASSERT_STRING_EQUAL(out->scope, "user:inference");
+	CU_ASSERT_STRING_EQUAL(out->request_id, "req_011");
+	CU_ASSERT(out->has_sha256 && memcmp(out->sha256, t.sha256, 32) == 0);
+	CU_ASSERT_EQUAL(got.attempts, 2);
+	CU_ASSERT_STRING_EQUAL(got.provider, "k8s");
+	CU_ASSERT_EQUAL(got.source_index, 1);
+	CU_ASSERT_STRING_EQUAL(got.iss, "https://issuer.example");
+	CU_ASSERT_STRING_EQUAL(got.sub, "system:serviceaccount:a:b");
+	CU_ASSERT_EQUAL(got.identity_exp, 1899999999);
+	CU_ASSERT_EQUAL(got.ex.http_status, 200);
+	CU_ASSERT_STRING_EQUAL(got.ex.request_id, "req_022");
+	CU_ASSERT(got.has_consumed && got.consumed_sha256[31] == 0xab);
+	wif_token_free(out);
+	out = NULL;
+
+	/* failure: the helper's rc and detail become wifd's, no token */
+	rep.has_consumed = 0;
+	len = wifd_mint_reply_encode(buf, 43, WIF_E_AUTH_DENIED,
+	    "profile p: source 1 (k8s): denied (HTTP 401)", NULL, &rep);
+	CU_ASSERT_FATAL(len > 4);
+	memset(&got, 0, sizeof(got));
+	CU_ASSERT_EQUAL(wifd_mint_reply_decode(buf, len, &out, &got),
+	    WIF_E_AUTH_DENIED);
+	CU_ASSERT(out == NULL);
+	CU_ASSERT(strstr(wif_err_detail(), "denied (HTTP 401)") != NULL);
+	CU_ASSERT_EQUAL(got.has_consumed, 0);
+	CU_ASSERT_STRING_EQUAL(got.provider, "k8s");
+
+	/* an rc that is not a wif_rc is not passed on as one */
+	len = wifd_mint_reply_encode(buf, 44, 5, "odd", NULL, &rep);
+	CU_ASSERT_EQUAL(wifd_mint_reply_decode(buf, len, &out, &got),
+	    WIF_E_INTERNAL);
+
+	/* a token too large for one message: encode says so */
+	{
+		char *big = malloc(WIFD_MINT_MAX);
+		CU_ASSERT_FATAL(big != NULL);
+		memset(big, 'a', WIFD_MINT_MAX - 1);
+		big[WIFD_MINT_MAX - 1] = '\0';
+		t.access_token = big;
+		t.access_token_len = WIFD_MINT_MAX - 1;
+		CU_ASSERT_EQUAL(wifd_mint_reply_encode(buf, 45, WIF_OK, NULL, &t,
+		    &rep), 0);
+		free(big);
+	}
+
+	/* malformed replies: no rc, no token, not a frame */
+	{
+		static const char *bad[] = {
+			"wif=1\nop=minted\nid=1\n",
+			"wif=1\nop=minted\nid=1\nrc=0\nexpires_at=5\n",
+			"wif=1\nop=minted\nid=1\nrc=0\ntoken=x\n",
+			"wif=1\nop=minted\nid=1\nrc=zero\n",
+		};
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			size_t n = strlen(bad[i]);
+			memcpy(buf + 4, bad[i], n);
+			len = wif_wire_end(buf, n + 4);
+			CU_ASSERT_EQUAL(wifd_mint_reply_decode(buf, len, &out, &got),
+			    WIF_E_INTERNAL);
+			CU_ASSERT(out == NULL);
+		}
+		CU_ASSERT_EQUAL(wifd_mint_reply_decode(buf, 3, &out, &got),
+		    WIF_E_INTERNAL);
+	}
+	wif_secmem_free(buf);
+}
+
 static const struct cu_test tests[] = {
 	{ "peer: systemd unit from /proc/PID/cgroup", test_unit_from_cgroup },
 	{ "peer: supplementary groups from /proc/PID/status", test_groups_from_status },
@@ -667,6 +781,7 @@ static const struct cu_test tests[] = {
 	{ "metrics: threads, labels, cap, Prometheus, JSON", test_metrics },
 	{ "sink: four formats, mode re-asserted, remove", test_sink_formats },
 	{ "sink: expired, symlink, directory, owner, missing dir", test_sink_refusals },
+	{ "mint helper reply: fields, errors, size, malformed", test_mint_reply },
 	{ NULL, NULL },
 };
 
