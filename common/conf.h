@@ -154,6 +154,15 @@ void wif_config_set_url_check(int (*ok)(const char *url));
 
 #define WIF_CONFIG_ENV "WIF_CONFIG"
 
+/*
+ * Whether loading checks that the files a source names (token files,
+ * secret files) exist (default 1).  wifd's mint helpers after the first
+ * one of a configuration turn it off: the configuration was checked when
+ * wifd loaded it, and a file missing now must fail only its own source,
+ * when used.  Process-wide; set before loading.
+ */
+void wif_config_set_path_checks(int on);
+
 /* The configuration file to use: explicit_path when non-NULL, else
  * $WIF_CONFIG (not in root/setuid processes), else the built-in default.
  * Borrowed. */

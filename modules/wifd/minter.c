@@ -29,6 +29,8 @@
 extern char **environ;
 
 #define READY_TIMEOUT_MS 60000
+#define EXIT_GRACE_MS 2000             /* after the end of its socket */
+#define MINT_DEADLINE_MS 600000        /* a mint that takes longer: helper ended */
 
 struct pending {
 	uint64_t id;
@@ -44,7 +46,7 @@ struct helper {
 	pthread_t reader;
 	int dead;                      /* the reader saw it go */
 	int closing;                   /* we closed our end: it was idle */
-	int joined;
+	int unresponsive;              /* a describe timed out, nothing since */
 	char why[160];                 /* how it ended */
 	int inflight;
 	int64_t last_used_ms;
@@ -66,6 +68,7 @@ struct wifd_minter {
 	int starting;                  /* a request is starting one */
 	int start_rc;                  /* and how that went */
 	char start_error[WIF_ERR_MAX];
+	int checked;                   /* a helper has checked the configuration */
 	struct helper *all;            /* every helper not yet joined */
 };
 
@@ -225,6 +228,7 @@ reader_main(void *arg)
 		wif_wipe(copy, (size_t)n);
 		wif_secmem_free(copy);
 		pthread_mutex_lock(&m->mu);
+		h->unresponsive = 0;
 		for (pp = &h->pend; (p = *pp) != NULL; pp = &p->next)
 			if (p->id == (uint64_t)id)
 				break;
@@ -244,13 +248,33 @@ reader_main(void *arg)
 		wif_wipe(buf, WIFD_MINT_MAX);
 		wif_secmem_free(buf);
 	}
-	/* Our end stays open until the helper is joined, so that the pid
-	 * cannot be reused under a kill() of ours. */
+	if (buf == NULL && n > 0)
+		log_warnx("mint helper (pid %ld): out of secure memory for its "
+		    "replies; stopping it", (long)h->pid);
 	shutdown(h->fd, SHUT_RDWR);
+	/* The end of its socket: it exits (an idle one at once, one that was
+	 * told to go once its mints finish).  Only this thread reaps it, so
+	 * the kill() below cannot hit a reused pid.  One that does not go
+	 * within the grace period is killed. */
 	if (bad)
 		kill(h->pid, SIGKILL);
+	else {
+		int64_t until = mono_ms() + EXIT_GRACE_MS;
+		pid_t w;
+
+		while ((w = waitpid(h->pid, &status, WNOHANG)) == 0 &&
+		    mono_ms() < until)
+			usleep(10000);
+		if (w == h->pid)
+			goto reaped;
+		log_warnx("mint helper (pid %ld) did not exit within %d ms of "
+		    "the end of its socket; killing it", (long)h->pid,
+		    EXIT_GRACE_MS);
+		kill(h->pid, SIGKILL);
+	}
 	while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
 		;
+reaped:
 	pthread_mutex_lock(&m->mu);
 	describe_status(status, h->why, sizeof(h->why));
 	if (!h->closing || status != 0)
@@ -321,8 +345,9 @@ start_helper(struct wifd_minter *m)
 	struct helper *h;
 	char level[16], a_sock[] = "--socket-fd", a_three[] = "3",
 	    a_conf[] = "--config-fd", a_four[] = "4", a_level[] = "--log-level";
+	char a_respawn[] = "--respawn";
 	char *argv[] = { m->path, a_sock, a_three, a_conf, a_four, a_level,
-	    level, NULL };
+	    level, NULL, NULL };
 	int sv[2], r, err;
 
 	if ((r = check_helper(m->path)) != WIF_OK)
@@ -337,6 +362,12 @@ start_helper(struct wifd_minter *m)
 	spawn_fds_up(&sv[0]);
 	spawn_fds_up(&sv[1]);
 	snprintf(level, sizeof(level), "%d", m->log_level);
+	/* The first helper of a configuration checks it whole (files named
+	 * in it, every source's init): that is the start/reload verdict.
+	 * Later ones do not: a file missing now fails its own source, when
+	 * used, not every profile's mints. */
+	if (m->checked)
+		argv[7] = a_respawn;
 	if (lseek(m->snap_fd, 0, SEEK_SET) != 0) {
 		r = wif_err(WIF_E_IO, "configuration snapshot: %s", strerror(errno));
 		goto fail;
@@ -348,6 +379,9 @@ start_helper(struct wifd_minter *m)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
 	posix_spawn_file_actions_adddup2(&fa, m->snap_fd, 4);
+	/* nothing else of wifd's: not what it inherited without
+	 * close-on-exec (systemd's extra sockets) */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 5);
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &def);
@@ -392,6 +426,7 @@ start_helper(struct wifd_minter *m)
 	}
 	log_info("mint helper started (pid %ld)", (long)h->pid);
 	pthread_mutex_lock(&m->mu);
+	m->checked = 1;
 	h->next = m->all;
 	m->all = h;
 	m->cur = h;
@@ -437,7 +472,15 @@ wifd_minter_new(const char *path, const struct wif_config *cfg, int log_level,
 		return wif_err(WIF_E_NOMEM, "out of memory");
 	}
 	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
+	{
+		/* describe timeouts: immune to steps of the wall clock */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&m->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	m->log_level = log_level;
 	m->linger = linger;
 	if ((m->snap_fd = make_snapshot(cfg, &r)) < 0) {
@@ -466,13 +509,14 @@ wifd_minter_free(struct wifd_minter *m)
 	pthread_mutex_lock(&m->mu);
 	for (h = m->all; h != NULL; h = h->next) {
 		h->closing = 1;
-		shutdown(h->fd, SHUT_WR);
+		shutdown(h->fd, SHUT_RDWR);
 	}
 	m->cur = NULL;
 	pthread_mutex_unlock(&m->mu);
-	/* No request is in flight any more (wifd's workers have stopped):
-	 * each helper sees the end of its socket and exits, and its reader
-	 * reaps it. */
+	/* No request is in flight any more (wifd's workers have stopped, or
+	 * a reload holds them out): each helper sees the end of its socket
+	 * and exits, and its reader reaps it - within EXIT_GRACE_MS, or it is
+	 * killed. */
 	while ((h = m->all) != NULL) {
 		m->all = h->next;
 		pthread_join(h->reader, NULL);
@@ -503,7 +547,7 @@ roundtrip(struct wifd_minter *m, char *req, size_t req_cap, size_t len,
 	*reply = NULL;
 	memset(&p, 0, sizeof(p));
 	if (timeout_ms >= 0) {
-		clock_gettime(CLOCK_REALTIME, &dl);
+		clock_gettime(CLOCK_MONOTONIC, &dl);
 		dl.tv_sec += timeout_ms / 1000;
 		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
 		if (dl.tv_nsec >= 1000000000L) {
@@ -541,6 +585,12 @@ roundtrip(struct wifd_minter *m, char *req, size_t req_cap, size_t len,
 			return wif_err(r, "%s", m->start_error);
 		}
 	}
+	if (!start && h->unresponsive) {
+		/* a status request must not wait on a helper that does not
+		 * answer: one timeout until it says anything again */
+		pthread_mutex_unlock(&m->mu);
+		return WIF_E_TIMEOUT;
+	}
 	p.id = ++m->next_id;
 	if (wif_wire_addf(req, req_cap, &len, "id", "%llu",
 	    (unsigned long long)p.id) != 0) {
@@ -551,9 +601,28 @@ roundtrip(struct wifd_minter *m, char *req, size_t req_cap, size_t len,
 	p.next = h->pend;
 	h->pend = &p;
 	h->inflight++;
-	if (send(h->fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
-		/* it is going: the reader fails p */
-		log_debug("send to mint helper: %s", strerror(errno));
+	/* never blocks under m->mu: a helper whose socket is full is one
+	 * that does not read its requests */
+	if (send(h->fd, req, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len) {
+		int e = errno;
+		struct pending **pp;
+
+		for (pp = &h->pend; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == &p) {
+				*pp = p.next;
+				break;
+			}
+		h->inflight--;
+		if (start) {
+			/* a mint cannot be sent: this helper is of no use */
+			h->closing = 1;
+			shutdown(h->fd, SHUT_RDWR);
+			if (m->cur == h)
+				m->cur = NULL;
+		}
+		pthread_mutex_unlock(&m->mu);
+		return wif_err(WIF_E_IO, "cannot send to the mint helper (pid "
+		    "%ld): %s", (long)h->pid, strerror(e));
 	}
 	while (!p.done) {
 		if (timeout_ms < 0)
@@ -567,11 +636,22 @@ roundtrip(struct wifd_minter *m, char *req, size_t req_cap, size_t len,
 					*pp = p.next;
 					break;
 				}
+			if (!start)
+				h->unresponsive = 1;
+			else {
+				/* a mint past the deadline: end this helper (its
+				 * reader kills it if it does not go) */
+				h->closing = 1;
+				shutdown(h->fd, SHUT_RDWR);
+				if (m->cur == h)
+					m->cur = NULL;
+			}
 			break;
 		}
 	}
 	h->inflight--;
-	h->last_used_ms = mono_ms();
+	if (start)
+		h->last_used_ms = mono_ms();    /* describes do not keep it */
 	if (p.buf != NULL) {
 		*reply = p.buf;
 		*reply_len = p.len;
@@ -609,7 +689,8 @@ wifd_minter_mint(struct wifd_minter *m, const char *profile,
 		if (wif_wire_add(req, sizeof(req), &len, "last", hex) != 0)
 			return wif_err(WIF_E_TOO_BIG, "profile name too long");
 	}
-	if ((r = roundtrip(m, req, sizeof(req), len, 1, -1, &reply, &rlen)) != WIF_OK)
+	if ((r = roundtrip(m, req, sizeof(req), len, 1, MINT_DEADLINE_MS, &reply,
+	    &rlen)) != WIF_OK)
 		return r;
 	r = wifd_mint_reply_decode(reply, rlen, out, rep);
 	wif_wipe(reply, rlen);
@@ -659,9 +740,9 @@ wifd_minter_tick(struct wifd_minter *m)
 	h = m->cur;
 	if (h != NULL && !h->dead && h->inflight == 0 &&
 	    mono_ms() - h->last_used_ms >= (int64_t)m->linger * 1000) {
-		/* it sees the end of its socket, finishes and exits */
+		/* it sees the end of its socket and exits */
 		h->closing = 1;
-		shutdown(h->fd, SHUT_WR);
+		shutdown(h->fd, SHUT_RDWR);
 		m->cur = NULL;
 		log_debug("mint helper (pid %ld) idle for %d s: ending it",
 		    (long)h->pid, m->linger);

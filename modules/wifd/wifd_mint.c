@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -167,6 +166,15 @@ on_describe(struct helper *h, const struct wif_wire_msg *m, uint64_t id)
 	send_small(h, "described", id, WIF_OK, "text", text);
 }
 
+static void
+wait_idle(struct helper *h)
+{
+	pthread_mutex_lock(&h->mu);
+	while (h->inflight > 0)
+		pthread_cond_wait(&h->idle, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
 static int
 serve(struct helper *h)
 {
@@ -192,6 +200,7 @@ serve(struct helper *h)
 			log_warnx("wifd-mint: malformed request from wifd; "
 			    "exiting");
 			free(buf);
+			wait_idle(h);   /* no mint may outlive the core */
 			return 1;
 		}
 		if (strcmp(op, "mint") == 0)
@@ -204,10 +213,7 @@ serve(struct helper *h)
 	}
 	free(buf);
 	/* the mints in flight finish; their replies go nowhere */
-	pthread_mutex_lock(&h->mu);
-	while (h->inflight > 0)
-		pthread_cond_wait(&h->idle, &h->mu);
-	pthread_mutex_unlock(&h->mu);
+	wait_idle(h);
 	return 0;
 }
 
@@ -229,11 +235,12 @@ main(int argc, char **argv)
 		{ "socket-fd", required_argument, NULL, 's' },
 		{ "config-fd", required_argument, NULL, 'c' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "respawn", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct helper h;
 	struct stat st;
-	int ch, cfd = -1, level = WIF_LOG_NOTICE, r;
+	int ch, cfd = -1, level = WIF_LOG_NOTICE, r, respawn = 0;
 
 	memset(&h, 0, sizeof(h));
 	h.fd = -1;
@@ -242,20 +249,32 @@ main(int argc, char **argv)
 		case 's': h.fd = fd_arg(optarg); break;
 		case 'c': cfd = fd_arg(optarg); break;
 		case 'l': level = atoi(optarg); break;
+		case 'r': respawn = 1; break;
 		default: goto usage;
 		}
 	}
 	if (optind != argc || h.fd < 0 || cfd < 0 || fstat(h.fd, &st) != 0 ||
 	    !S_ISSOCK(st.st_mode))
 		goto usage;
-	/* wifd gone -> so are we (its socket's end tells us too) */
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* No PR_SET_PDEATHSIG: it fires when the *thread* that started us
+	 * ends, and wifd starts helpers from short-lived threads.  When wifd
+	 * dies its end of the socket closes, and we exit once our mints are
+	 * done.  Nothing of systemd's protocol is ours to speak. */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	unsetenv("NOTIFY_SOCKET");
 	wif_log_init("wifd-mint", WIF_LOG_STDERR, level);
 	pthread_mutex_init(&h.mu, NULL);
 	pthread_cond_init(&h.idle, NULL);
+	/* A respawn (not the configuration's first helper) neither checks
+	 * the files the configuration names nor initialises every source:
+	 * wifd checked them at load, and what fails now fails alone. */
+	if (respawn)
+		wif_config_set_path_checks(0);
 	r = wif_core_open_snapshot(cfd, &h.core);
 	close(cfd);
-	if (r == WIF_OK)
+	if (r == WIF_OK && !respawn)
 		r = wif_core_check(h.core);
 	if (r != WIF_OK) {
 		send_small(&h, "error", 0, r, "error", wif_err_detail());

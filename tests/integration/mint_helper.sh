@@ -161,6 +161,16 @@ run_wif token
 check "  and wifd keeps minting with the running configuration" grep -qxE "$TOKRE" "$T_DIR/out"
 cp "$T_DIR/wif.conf.good" "$T_DIR/wif.conf"
 
+# --- 5b. SIGTERM: helpers end in order (none started by a thread that has
+# ended is killed with it: no PR_SET_PDEATHSIG) ------------------------------------
+$WIRE request op=flush profile=default >/dev/null
+run_wif token
+H=$(helper_pid)
+stop_wifd
+check "SIGTERM: no helper was killed (signal 15) at any point" not_contains "$T_DIR/wifd.log" "killed by signal 15"
+check "  and the running helper ($H) ended with wifd" sh -c "[ -n '$H' ] && ! kill -0 '$H' 2>/dev/null"
+check "wifd restarts" start_wifd --mint-linger 2
+
 # --- 6. wifd killed: its helper goes too ------------------------------------------
 echo 3 >"$T_DIR/pause"
 $WIRE request op=flush profile=default >/dev/null
