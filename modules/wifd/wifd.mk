@@ -11,7 +11,7 @@ modules_wifd_wifd_LDADD = libwifbase.la $(JSONC_LIBS) -lpthread
 pkglibexec_PROGRAMS += modules/wifd/wifd-mint
 modules_wifd_wifd_mint_SOURCES = modules/wifd/wifd_mint.c \
 	modules/wifd/mintwire.c modules/wifd/mintwire.h
-modules_wifd_wifd_mint_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
+modules_wifd_wifd_mint_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS) $(LIBCONFIG_CFLAGS)
 modules_wifd_wifd_mint_LDADD = libwifcore.la -lpthread
 
 check_PROGRAMS += tests/unit/test_wifd_parts

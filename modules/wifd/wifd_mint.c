@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,6 +103,9 @@ mint_main(void *arg)
 		    "in the mint helper");
 	wif_token_free(t);
 	free(j);
+	/* this thread's OpenSSL state (its DRBG, error queue) goes with it,
+	 * also when the process exits while the thread is still ending */
+	OPENSSL_thread_stop();
 	pthread_mutex_lock(&h->mu);
 	if (--h->inflight == 0)
 		pthread_cond_broadcast(&h->idle);
