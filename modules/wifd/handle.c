@@ -13,12 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
 #include "err.h"
-#include "host.h"
 #include "log.h"
 #include "secmem.h"
 #include "sink.h"
+#include "util.h"
 #include "wifd.h"
 
 void

@@ -530,6 +530,30 @@ wifd_minter_free(struct wifd_minter *m)
 	free(m);
 }
 
+/* Take p off h's list (it gave up waiting); under m->mu. */
+static void
+unlink_pending(struct helper *h, struct pending *p)
+{
+	struct pending **pp;
+
+	for (pp = &h->pend; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+}
+
+/* No new request goes to h; it sees the end of its socket and exits, or
+ * its reader kills it after the grace period; under m->mu. */
+static void
+retire(struct wifd_minter *m, struct helper *h)
+{
+	h->closing = 1;
+	shutdown(h->fd, SHUT_RDWR);
+	if (m->cur == h)
+		m->cur = NULL;
+}
+
 /*
  * Send req (framed, len bytes) to the current helper (starting one unless
  * start is 0) and wait for its reply, at most timeout_ms (< 0: no limit).
@@ -605,21 +629,10 @@ roundtrip(struct wifd_minter *m, char *req, size_t req_cap, size_t len,
 	 * that does not read its requests */
 	if (send(h->fd, req, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len) {
 		int e = errno;
-		struct pending **pp;
-
-		for (pp = &h->pend; *pp != NULL; pp = &(*pp)->next)
-			if (*pp == &p) {
-				*pp = p.next;
-				break;
-			}
+		unlink_pending(h, &p);
 		h->inflight--;
-		if (start) {
-			/* a mint cannot be sent: this helper is of no use */
-			h->closing = 1;
-			shutdown(h->fd, SHUT_RDWR);
-			if (m->cur == h)
-				m->cur = NULL;
-		}
+		if (start)
+			retire(m, h);   /* a mint cannot be sent: of no use */
 		pthread_mutex_unlock(&m->mu);
 		return wif_err(WIF_E_IO, "cannot send to the mint helper (pid "
 		    "%ld): %s", (long)h->pid, strerror(e));
@@ -629,23 +642,11 @@ roundtrip(struct wifd_minter *m, char *req, size_t req_cap, size_t len,
 			pthread_cond_wait(&m->cv, &m->mu);
 		else if (pthread_cond_timedwait(&m->cv, &m->mu, &dl) == ETIMEDOUT &&
 		    !p.done) {
-			struct pending **pp;
-
-			for (pp = &h->pend; *pp != NULL; pp = &(*pp)->next)
-				if (*pp == &p) {
-					*pp = p.next;
-					break;
-				}
+			unlink_pending(h, &p);
 			if (!start)
 				h->unresponsive = 1;
-			else {
-				/* a mint past the deadline: end this helper (its
-				 * reader kills it if it does not go) */
-				h->closing = 1;
-				shutdown(h->fd, SHUT_RDWR);
-				if (m->cur == h)
-					m->cur = NULL;
-			}
+			else
+				retire(m, h);   /* a mint past the deadline */
 			break;
 		}
 	}
@@ -740,10 +741,7 @@ wifd_minter_tick(struct wifd_minter *m)
 	h = m->cur;
 	if (h != NULL && !h->dead && h->inflight == 0 &&
 	    mono_ms() - h->last_used_ms >= (int64_t)m->linger * 1000) {
-		/* it sees the end of its socket and exits */
-		h->closing = 1;
-		shutdown(h->fd, SHUT_RDWR);
-		m->cur = NULL;
+		retire(m, h);
 		log_debug("mint helper (pid %ld) idle for %d s: ending it",
 		    (long)h->pid, m->linger);
 	}

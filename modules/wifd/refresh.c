@@ -12,12 +12,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "util.h"
 #include "err.h"
-#include "host.h"
 #include "log.h"
 #include "mint.h"
 #include "sink.h"
+#include "util.h"
 #include "wifd.h"
 
 struct wifd_profile *
@@ -97,7 +96,7 @@ wifd_refresh_cb(void *arg, const char *profile, unsigned flags,
 	struct wif_mint_report rep;
 	struct wif_audit_event ev;
 	uint8_t last[32];
-	char saved[WIF_ERR_MAX], hex[65];
+	char saved[WIF_ERR_MAX], hex[13];
 	int has_last = 0, r;
 
 	(void)flags;
@@ -192,6 +191,18 @@ wifd_profiles_sync(struct wifd *d)
 	pthread_mutex_unlock(&d->prof_mu);
 }
 
+/* wifd's log level, and its helpers': -v, else wif.log_level of cfg. */
+int
+wifd_log_level(const struct wifd *d, const struct wif_config *cfg)
+{
+	int l;
+
+	if (!d->verbose && cfg->log_level != NULL &&
+	    (l = wif_log_parse_level(cfg->log_level)) >= 0)
+		return l;
+	return d->log_level;
+}
+
 /*
  * Load the configuration and start a mint helper on it, which checks every
  * source (plugins validate their own settings): both or neither.  The
@@ -200,19 +211,14 @@ wifd_profiles_sync(struct wifd *d)
 int
 wifd_load(struct wifd *d, struct wif_config **cfg, struct wifd_minter **m)
 {
-	int r, level, l;
+	int r;
 
 	*cfg = NULL;
 	*m = NULL;
 	if ((r = wif_config_load(d->config_path, NULL, NULL, NULL, cfg)) != WIF_OK)
 		return r;
-	/* the helper logs at wifd's level: -v, else wif.log_level */
-	level = d->log_level;
-	if (!d->verbose && (*cfg)->log_level != NULL &&
-	    (l = wif_log_parse_level((*cfg)->log_level)) >= 0)
-		level = l;
-	if ((r = wifd_minter_new(d->mint_path, *cfg, level, d->mint_linger,
-	    m)) != WIF_OK) {
+	if ((r = wifd_minter_new(d->mint_path, *cfg, wifd_log_level(d, *cfg),
+	    d->mint_linger, m)) != WIF_OK) {
 		wif_config_free(*cfg);
 		*cfg = NULL;
 	}

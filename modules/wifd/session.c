@@ -45,12 +45,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
 #include "err.h"
 #include "fileio.h"
 #include "log.h"
 #include "secmem.h"
 #include "sink.h"
+#include "util.h"
 #include "wifd.h"
 
 #define SESSIONS_MAX 4096

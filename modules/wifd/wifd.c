@@ -35,7 +35,6 @@
 
 #include "conf.h"
 #include "err.h"
-#include "host.h"
 #include "log.h"
 #include "secmem.h"
 #include "wifd.h"
@@ -853,13 +852,7 @@ main(int argc, char **argv)
 		wif_config_free(d.cfg);
 		return 0;
 	}
-	{
-		const char *lv = d.cfg->log_level;
-		int l;
-		if (verbose == 0 && lv != NULL &&
-		    (l = wif_log_parse_level(lv)) >= 0)
-			wif_log_set_level(l);
-	}
+	wif_log_set_level(wifd_log_level(&d, d.cfg));
 	if ((d.metrics = wif_metrics_new()) == NULL ||
 	    wif_audit_open(d.cfg->audit, &d.audit) != WIF_OK ||
 	    wif_cache_new(wifd_refresh_cb, &d, NULL, &d.cache) != WIF_OK) {

@@ -102,6 +102,8 @@ void *wifd_refresher_main(void *arg);
 /* Mark the profiles with sinks as used, and drop state of profiles that
  * are gone; under cfg_lock (read). */
 void wifd_profiles_sync(struct wifd *d);
+/* -v's level, else cfg's wif.log_level (wifd's and its helpers'). */
+int wifd_log_level(const struct wifd *d, const struct wif_config *cfg);
 /* Load the config and start its mint helper (which checks the sources). */
 int wifd_load(struct wifd *d, struct wif_config **cfg, struct wifd_minter **m);
 /* Reload the config; on failure the running one is kept. */
